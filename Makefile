@@ -1,0 +1,45 @@
+# One set of commands for people, the README and CI.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help install pwa run test test-sqlite test-postgres lint bench soak clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python ## create the virtualenv and install pinned dependencies
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
+
+pwa: ## build the PWA into pwa/dist (needs node >= 20.19)
+	@if [ -f pwa/package.json ]; then cd pwa && npm ci --no-audit --no-fund && npm run build; else echo "no PWA yet"; fi
+
+run: install pwa ## migrate, load demo data into an empty SQLite database, serve on http://127.0.0.1:8000
+	$(BIN)/revisit serve --demo --host $(HOST) --port $(PORT)
+
+test: install pwa ## the whole suite (set REVISIT_TEST_DATABASE_URL for PostgreSQL)
+	$(BIN)/python -m pytest
+
+test-sqlite: install pwa ## the suite on SQLite
+	env -u REVISIT_TEST_DATABASE_URL $(BIN)/python -m pytest
+
+test-postgres: install pwa ## the suite on PostgreSQL at $(PG_TEST_URL)
+	REVISIT_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest
+
+lint: install ## ruff and mypy (strict on sync/)
+	$(BIN)/ruff check server sync tests bench
+	$(BIN)/mypy
+
+bench: install ## benchmarks; results appended to docs/benchmarks.md
+	@if [ -x bench/run.sh ]; then bench/run.sh; else echo "no benchmarks yet"; fi
+
+clean: ## remove the virtualenv, builds and local data
+	rm -rf $(VENV) pwa/dist pwa/node_modules var

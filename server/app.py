@@ -1,0 +1,103 @@
+"""The composition root: ``create_app()`` wires settings, database, auth, routes and jobs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, NotFoundException
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from server import db
+from server.auth.controller import AuthController
+from server.auth.guards import provide_actor, provide_current_user
+from server.auth.middleware import BearerAuthMiddleware
+from server.errors import internal_error_response, problem_response
+from server.health import health
+from server.headers import security_headers_middleware
+from server.ratelimit import WindowLimiter
+from server.secrets import get_or_create, token_urlsafe
+from server.settings import Settings, load_settings
+from server.web import pwa_routes, spa_fallback
+
+# Feature route handlers (controllers/routers). Each feature adds itself here.
+def feature_routes() -> list[Any]:
+    routes: list[Any] = [health, AuthController]
+    return routes
+
+
+# Extra lifespan contexts (scheduler, push sessions), each given the app.
+LifespanHook = Callable[[Litestar], AbstractAsyncContextManager[None]]
+
+
+def lifespan_hooks(settings: Settings) -> list[LifespanHook]:
+    return []
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    db.configure_database(settings)
+    hooks = lifespan_hooks(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await db.start_pool()
+        try:
+            await db.prepare_sqlite()
+            app.state.token_key = settings.secret_key or await get_or_create(
+                "token_key", token_urlsafe
+            )
+            async with _nested(app, hooks):
+                yield
+        finally:
+            await db.close_pool()
+
+    app = Litestar(
+        route_handlers=[*feature_routes(), *pwa_routes(settings.static_dir)],
+        lifespan=[lifespan],
+        dependencies={
+            "actor": Provide(provide_actor),
+            "current_user": Provide(provide_current_user),
+        },
+        middleware=[
+            security_headers_middleware,
+            DefineMiddleware(BearerAuthMiddleware),
+        ],
+        exception_handlers={
+            NotFoundException: spa_fallback(settings.static_dir),
+            HTTPException: problem_response,
+            Exception: internal_error_response,
+        },
+        openapi_config=OpenAPIConfig(
+            title="Revisit API",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+            security=[{"BearerToken": []}],
+        ),
+        request_max_body_size=settings.max_body_bytes,
+        debug=False,
+    )
+    app.state.settings = settings
+    app.state.login_limiter = WindowLimiter(settings.login_rate_per_minute)
+    return app
+
+
+@asynccontextmanager
+async def _nested(app: Litestar, hooks: list[LifespanHook]) -> AsyncIterator[None]:
+    if not hooks:
+        yield
+        return
+    async with hooks[0](app), _nested(app, hooks[1:]):
+        yield

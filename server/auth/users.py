@@ -1,0 +1,42 @@
+"""Loading users for authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+from server.auth.schemas import CurrentUser
+from server.tables import User
+
+_FIELDS = [
+    User.id,
+    User.username,
+    User.display_name,
+    User.role,
+    User.region_id,
+    User.locale,
+    User.time_zone,
+    User.quiet_start,
+    User.quiet_end,
+    User.active,
+    User.token_version,
+]
+
+
+def _to_user(row: dict[str, Any]) -> CurrentUser:
+    return msgspec.convert(row, CurrentUser)
+
+
+async def user_by_id(user_id: UUID) -> CurrentUser | None:
+    row = await User.select(*_FIELDS).where(User.id == user_id).first()
+    return _to_user(row) if row else None
+
+
+async def user_and_hash_by_username(username: str) -> tuple[CurrentUser, str] | None:
+    row = await User.select(*_FIELDS, User.password_hash).where(User.username == username).first()
+    if not row:
+        return None
+    password_hash = row.pop("password_hash")
+    return _to_user(row), password_hash

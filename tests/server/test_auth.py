@@ -1,0 +1,96 @@
+"""Login, tokens, refresh rotation, logout and revocation, through HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.server.world import PASSWORD, World
+
+
+async def test_login_returns_tokens_and_user(client: Any, world: World) -> None:
+    response = await client.post("/api/auth/login", json={"username": "rob", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["access_token"] and body["refresh_token"]
+    assert body["user"]["username"] == "rob"
+    assert body["user"]["role"] == "rep"
+    assert body["user"]["region_id"] == str(world.north)
+    assert "password_hash" not in body["user"]
+
+
+async def test_me_with_token(client: Any, world: World) -> None:
+    response = await client.get("/api/me", headers=world["ann"].headers)
+    assert response.status_code == 200
+    assert response.json()["role"] == "manager"
+
+
+async def test_wrong_password_and_unknown_user_look_the_same(client: Any, world: World) -> None:
+    a = await client.post("/api/auth/login", json={"username": "rob", "password": "nope"})
+    b = await client.post("/api/auth/login", json={"username": "nobody", "password": "nope"})
+    assert a.status_code == b.status_code == 401
+    assert a.headers["content-type"].startswith("application/problem+json")
+    assert a.json()["code"] == b.json()["code"] == "bad_credentials"
+
+
+async def test_missing_and_garbage_tokens_are_401(client: Any, world: World) -> None:
+    assert (await client.get("/api/me")).status_code == 401
+    bad = await client.get("/api/me", headers={"Authorization": "Bearer not.a.jwt"})
+    assert bad.status_code == 401
+    assert bad.json()["code"] == "unauthenticated"
+
+
+async def test_refresh_rotates_and_old_refresh_token_dies(client: Any, world: World) -> None:
+    login = (await client.post("/api/auth/login", json={"username": "rob", "password": PASSWORD})).json()
+    first = await client.post("/api/auth/refresh", json={"refresh_token": login["refresh_token"]})
+    assert first.status_code == 200
+    assert first.json()["refresh_token"] != login["refresh_token"]
+    again = await client.post("/api/auth/refresh", json={"refresh_token": login["refresh_token"]})
+    assert again.status_code == 401
+    assert again.json()["code"] == "refresh_invalid"
+    me = await client.get("/api/me", headers={"Authorization": f"Bearer {first.json()['access_token']}"})
+    assert me.status_code == 200
+
+
+async def test_logout_revokes_refresh_token(client: Any, world: World) -> None:
+    login = (await client.post("/api/auth/login", json={"username": "rob", "password": PASSWORD})).json()
+    headers = {"Authorization": f"Bearer {login['access_token']}"}
+    out = await client.post("/api/auth/logout", json={"refresh_token": login["refresh_token"]}, headers=headers)
+    assert out.status_code == 204
+    again = await client.post("/api/auth/refresh", json={"refresh_token": login["refresh_token"]})
+    assert again.status_code == 401
+
+
+async def test_revoke_all_kills_access_tokens(client: Any, world: World) -> None:
+    from server.auth.service import revoke_all
+    from server.auth.tokens import utcnow
+
+    rob = world["rob"]
+    assert (await client.get("/api/me", headers=rob.headers)).status_code == 200
+    await revoke_all(rob.id, utcnow())
+    response = await client.get("/api/me", headers=rob.headers)
+    assert response.status_code == 401
+
+
+async def test_login_is_rate_limited_with_retry_after(client: Any, world: World, app: Any) -> None:
+    from server.ratelimit import WindowLimiter
+
+    app.state.login_limiter = WindowLimiter(3)
+    statuses = []
+    for _ in range(5):
+        r = await client.post("/api/auth/login", json={"username": "rob", "password": "wrong"})
+        statuses.append(r.status_code)
+    assert statuses[:3] == [401, 401, 401]
+    assert statuses[3] == 429
+    assert int(r.headers["Retry-After"]) >= 1
+    assert r.json()["code"] == "rate_limited"
+
+
+async def test_bad_login_bodies_are_400_naming_the_field(client: Any) -> None:
+    r = await client.post("/api/auth/login", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    r = await client.post("/api/auth/login", json={"username": "rob"})
+    assert r.status_code == 400
+    assert "password" in r.json()["detail"]
+    r = await client.post("/api/auth/login", json={"username": "rob", "password": "x", "extra": 1})
+    assert r.status_code == 400
+    assert "extra" in r.json()["detail"]
