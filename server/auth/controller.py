@@ -25,8 +25,8 @@ class AuthController(Controller):
     async def login(self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> TokenPair:
         limiter = request.app.state.login_limiter
         client = request.client.host if request.client else "unknown"
-        limiter.hit(f"ip:{client}")
-        limiter.hit(f"user:{data.username.lower()}")
+        await limiter.hit(f"login-ip:{client}")
+        await limiter.hit(f"login-user:{data.username.lower()}")
         return await service.login(
             data.username, data.password, data.device_id, request.app.state.token_key,
             request.app.state.settings, utcnow(),
