@@ -19,16 +19,19 @@ from server.auth.controller import AuthController
 from server.auth.guards import provide_actor, provide_current_user
 from server.auth.middleware import BearerAuthMiddleware
 from server.errors import internal_error_response, problem_response
+from server.headers import add_security_headers
 from server.health import health
-from server.headers import security_headers_middleware
 from server.ratelimit import WindowLimiter
 from server.secrets import get_or_create, token_urlsafe
 from server.settings import Settings, load_settings
 from server.web import pwa_routes, spa_fallback
 
+
 # Feature route handlers (controllers/routers). Each feature adds itself here.
 def feature_routes() -> list[Any]:
-    routes: list[Any] = [health, AuthController]
+    from server.customers.controller import CustomerController
+
+    routes: list[Any] = [health, AuthController, CustomerController]
     return routes
 
 
@@ -66,7 +69,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "current_user": Provide(provide_current_user),
         },
         middleware=[
-            security_headers_middleware,
             DefineMiddleware(BearerAuthMiddleware),
         ],
         exception_handlers={
@@ -86,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
             security=[{"BearerToken": []}],
         ),
+        before_send=[add_security_headers],
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )

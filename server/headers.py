@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 CSP = "; ".join(
     [
@@ -31,27 +29,14 @@ HEADERS = {
 }
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-        tls = scope.get("scheme") == "https"
-        path: str = scope.get("path", "")
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in HEADERS.items():
-                    headers.setdefault(name, value)
-                if not path.startswith("/schema"):
-                    headers.setdefault("Content-Security-Policy", CSP)
-                if tls:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-            await send(message)
-
-        await app(scope, receive, send_wrapper)
-
-    return middleware
-
-
+async def add_security_headers(message: Message, scope: Scope) -> None:
+    """A ``before_send`` hook: runs for every response, 404s of unknown routes included."""
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
+    if not scope.get("path", "").startswith("/schema"):
+        headers.setdefault("Content-Security-Policy", CSP)
+    if scope.get("scheme") == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")

@@ -28,7 +28,6 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
-
 def _seq() -> BigInt:
     return BigInt(default=0, index=True)
 

@@ -12,7 +12,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
@@ -71,18 +71,27 @@ def db_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield str(path)
 
 
+@contextmanager
+def cloned_database(template: str, directory: Path) -> Iterator[str]:
+    """A fresh migrated database copied from ``template``, dropped afterwards."""
+    if PG_BASE:
+        name = f"revisit_t_{uuid.uuid4().hex[:12]}"
+        asyncio.run(_pg_exec(PG_BASE, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        try:
+            yield _with_db(PG_BASE, name)
+        finally:
+            asyncio.run(_pg_exec(PG_BASE, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = directory / f"revisit-{uuid.uuid4().hex[:8]}.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+
+
 @pytest.fixture
 def database_url(db_template: str, tmp_path: Path) -> Iterator[str]:
     """A fresh migrated database for one test."""
-    if PG_BASE:
-        name = f"revisit_t_{uuid.uuid4().hex[:12]}"
-        asyncio.run(_pg_exec(PG_BASE, f'CREATE DATABASE "{name}" TEMPLATE "{db_template}"'))
-        yield _with_db(PG_BASE, name)
-        asyncio.run(_pg_exec(PG_BASE, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    else:
-        path = tmp_path / "revisit.db"
-        shutil.copyfile(db_template, path)
-        yield f"sqlite:///{path}"
+    with cloned_database(db_template, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -36,9 +37,9 @@ def actor_of(user: CurrentUser) -> Actor:
     return Actor(user_id=user.id, role=user.role, region_id=user.region_id)  # type: ignore[arg-type]
 
 
-async def provide_actor(request: Any) -> Actor:
+async def provide_actor(request: Request[Any, Any, Any]) -> Actor:
     return actor_of(request.user)
 
 
-async def provide_current_user(request: Any) -> CurrentUser:
+async def provide_current_user(request: Request[Any, Any, Any]) -> CurrentUser:
     return request.user  # type: ignore[no-any-return]
