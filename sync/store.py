@@ -1,0 +1,116 @@
+"""The storage interface the engine talks to (``SyncStore``), nothing more.
+
+Rows cross this boundary in canonical wire form (R-SCHEMA-1): a dict of JSON values
+including ``seq``, ``clocks`` (a dict) and ``deleted``. The server implements it on
+Piccolo (``server/sync/store.py``); tests use ``sync.memory.MemoryStore``. One contract
+suite (``tests/sync_contract/``) runs against both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, Protocol
+
+Row = dict[str, Any]
+
+
+@dataclass(slots=True)
+class ClientState:
+    client_id: str
+    user_id: str
+    last_n: int = 0
+    pulled_seq: int = 0  # R-PULL-6
+
+
+@dataclass(slots=True)
+class BucketStats:
+    count: int = 0
+    checksum: int = 0  # unsigned 64-bit sum (R-SUM-2); stores may keep it signed
+    compacted_through: int = 0  # R-DEL-3
+
+
+class StoredChange(NamedTuple):
+    seq: int
+    table: str
+    row_id: str
+    row: Row | None  # None: a removal entry (R-BUCKET-4)
+
+
+class ReadTx(Protocol):
+    """A consistent snapshot (R-CUR-2): every call sees the same committed state."""
+
+    async def high_water(self) -> int: ...
+    async def epoch(self) -> str: ...
+    async def get(self, table: str, row_id: str) -> Row | None: ...
+    async def get_client(self, client_id: str) -> ClientState | None: ...
+    async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
+        """Rows and removals of ``bucket`` with ``after < seq <= upto``, by seq, at most ``limit``."""
+        ...
+
+    async def bucket_stats(self, bucket: str) -> BucketStats: ...
+    async def region_ids(self) -> list[str]: ...
+    async def today_plan(self, rep_id: str, today: dt.date) -> list[tuple[str, Row]]:
+        """Open planned revisits of the rep due on or before ``today`` and their customers."""
+        ...
+
+
+class WriteTx(Protocol):
+    """A write transaction that holds the change counter (R-CUR-1) until it ends.
+
+    Leaving the context normally commits; an exception rolls everything back.
+    """
+
+    async def next_seq(self) -> int: ...
+    async def get(self, table: str, row_id: str) -> Row | None: ...
+    async def save(self, table: str, row: Row) -> None:
+        """Insert or replace the full row (its ``seq`` already set by the engine)."""
+        ...
+
+    async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:
+        """Every row of every customer-data table whose ``customer_id`` is this customer."""
+        ...
+
+    async def add_removal(self, bucket: str, seq: int, table: str, row_id: str) -> None: ...
+    async def bucket_stats(self, bucket: str) -> BucketStats: ...
+    async def set_bucket_stats(self, bucket: str, stats: BucketStats) -> None: ...
+    async def get_client(self, client_id: str) -> ClientState | None: ...
+    async def save_client(self, state: ClientState, now: dt.datetime) -> None: ...
+    async def get_result(self, client_id: str, n: int) -> bytes | None: ...
+    async def save_result(self, client_id: str, n: int, result: bytes) -> None: ...
+    async def user_of_client(self, client_id: str) -> str | None: ...
+    async def gift_value(
+        self, customer_id: str, item_id: str, start: dt.datetime, end: dt.datetime, exclude_id: str
+    ) -> Decimal:
+        """Sum of quantity x unit_value of live gifts of the item to the customer in [start, end)."""
+        ...
+
+    async def stock_level(self, rep_id: str, item_id: str) -> int: ...
+
+
+class SyncStore(Protocol):
+    def read(self) -> AbstractAsyncContextManager[ReadTx]: ...
+    def write(self) -> AbstractAsyncContextManager[WriteTx]: ...
+
+    async def record_pull(
+        self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime
+    ) -> None:
+        """Remember where a device stands (R-PULL-6); creates the client record if new."""
+        ...
+
+    async def compact(self, through: int) -> int:
+        """Purge tombstones and removals with ``seq <= through`` (R-DEL-3); returns rows purged."""
+        ...
+
+    async def min_active_position(self, since: dt.datetime) -> int | None:
+        """Lowest non-zero ``pulled_seq`` of clients seen since ``since`` (None: none).
+
+        Position 0 means "initial sync": such a device needs no tombstones.
+        """
+        ...
+
+
+def as_decimal(value: Any) -> Decimal:
+    return Decimal(str(value)) if value is not None else Decimal(0)
