@@ -28,6 +28,7 @@ from sync.messages import (
     PushResponse,
     Put,
 )
+from sync.schema import TABLES
 from sync.uuid7 import uuid7
 
 
@@ -80,6 +81,7 @@ class Device:
     acked: dict[int, tuple[Mutation, MutationResult]] = field(default_factory=dict)
     rejected: list[tuple[Mutation, MutationResult]] = field(default_factory=list)
     last_checksums_ok: bool = True
+    acked_clocks: dict[tuple[str, str, str], str] = field(default_factory=dict)
     clock: Clock = field(init=False)
     stats: dict[str, int] = field(default_factory=dict)
 
@@ -119,11 +121,15 @@ class Device:
                 return m.hlc
             if isinstance(m, Create) and m.table == table and m.id == row_id:
                 return m.hlc
+        mine = self.acked_clocks.get((table, row_id, name))  # acknowledged, not pulled yet
         entry = self.replica.get((table, row_id))
-        if entry is None or entry.row is None or not entry.live:
-            return None
-        clock = (entry.row.get("clocks") or {}).get(name)
-        return clock if isinstance(clock, str) else None
+        clock = None
+        if entry is not None and entry.row is not None and entry.live:
+            seen = (entry.row.get("clocks") or {}).get(name)
+            clock = seen if isinstance(seen, str) else None
+        if mine is not None and (clock is None or mine > clock):
+            return mine
+        return clock
 
     def rows(self, table: str) -> dict[str, dict[str, Any]]:
         return {k[1]: e.row for k, e in self.replica.items() if k[0] == table and e.live and e.row is not None}
@@ -183,6 +189,13 @@ class Device:
                 self.acked[m.n] = (m, r)
                 if r.status == "rejected":
                     self.rejected.append((m, r))
+                elif isinstance(m, Put):
+                    for name in m.fields:
+                        self.acked_clocks[(m.table, m.id, name)] = m.hlc
+                elif isinstance(m, Create):
+                    spec = TABLES.get(m.table)
+                    for name in spec.clock_fields if spec else m.row:
+                        self.acked_clocks[(m.table, m.id, name)] = m.hlc
             self.outbox = keep
         raise RuntimeError("push did not converge")
 
@@ -256,9 +269,12 @@ class Device:
         if cur is not None and cur.v >= v:  # R-PULL-3
             return
         if row is not None:
-            for c in (row.get("clocks") or {}).values():
+            for name, c in (row.get("clocks") or {}).items():
                 if isinstance(c, str):
                     self.clock.observe(c, self.now_ms())  # R-HLC-6
+                    mine = self.acked_clocks.get((table, row_id, name))
+                    if mine is not None and c >= mine:  # the server state includes our write
+                        del self.acked_clocks[(table, row_id, name)]
         self.replica[key] = ReplicaRow(bucket, v, row, live=op == "put" and row is not None)
 
     def checksums(self) -> dict[str, tuple[int, int]]:

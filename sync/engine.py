@@ -630,7 +630,13 @@ class SyncEngine:
             checksums = None
             if not more:  # R-PULL-5
                 checksums = {b: self._sum(await rtx.bucket_stats(b)) for b in buckets}
-        await self.store.record_pull(req.client_id, str(actor.user_id), requested_position, now)  # R-PULL-6
+        if (  # R-PULL-6; an unchanged position is refreshed at most hourly (a write costs a commit)
+            client is None
+            or client.pulled_seq != requested_position
+            or client.last_seen is None
+            or now - client.last_seen > dt.timedelta(hours=1)
+        ):
+            await self.store.record_pull(req.client_id, str(actor.user_id), requested_position, now)
         server_time, clock = self.stamp_response(self.now())
         return PullResponse(
             PROTOCOL_VERSION, server_time, clock, encode_cursor(state), more, buckets, changes, checksums

@@ -31,6 +31,19 @@ class _State:
     counter: int = 0
     epoch: str = field(default_factory=lambda: uuid.uuid4().hex)
 
+    def shallow_copy(self) -> _State:
+        """Enough to roll back: transactions replace rows and records, never mutate them."""
+        return _State(
+            tables={t: dict(rows) for t, rows in self.tables.items()},
+            removals=list(self.removals),
+            buckets=dict(self.buckets),
+            clients=dict(self.clients),
+            last_seen=dict(self.last_seen),
+            results=dict(self.results),
+            counter=self.counter,
+            epoch=self.epoch,
+        )
+
 
 class _Tx:
     def __init__(self, state: _State) -> None:
@@ -48,7 +61,11 @@ class _Tx:
 
     async def get_client(self, client_id: str) -> ClientState | None:
         c = self.s.clients.get(client_id)
-        return copy.copy(c) if c is not None else None
+        if c is None:
+            return None
+        out = copy.copy(c)
+        out.last_seen = self.s.last_seen.get(client_id)
+        return out
 
     async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
         out: list[StoredChange] = []
@@ -163,7 +180,7 @@ class MemoryStore:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[_Tx]:
         async with self._lock:
-            before = copy.deepcopy(self.state)
+            before = self.state.shallow_copy()
             try:
                 yield _Tx(self.state)
             except BaseException:
@@ -172,7 +189,7 @@ class MemoryStore:
 
     async def record_pull(self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime) -> None:
         async with self._lock:
-            c = self.state.clients.get(client_id) or ClientState(client_id, user_id)
+            c = copy.copy(self.state.clients.get(client_id) or ClientState(client_id, user_id))
             c.pulled_seq = pulled_seq
             self.state.clients[client_id] = c
             self.state.last_seen[client_id] = now
@@ -197,8 +214,10 @@ class MemoryStore:
             kept = [r for r in self.state.removals if r[1] > through]
             purged += len(self.state.removals) - len(kept)
             self.state.removals = kept
-            for stats in self.state.buckets.values():
-                stats.compacted_through = max(stats.compacted_through, through)
+            for bucket, stats in list(self.state.buckets.items()):
+                self.state.buckets[bucket] = BucketStats(
+                    stats.count, stats.checksum, max(stats.compacted_through, through)
+                )
             return purged
 
     def restore(self, snapshot: _State) -> None:

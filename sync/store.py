@@ -23,6 +23,7 @@ class ClientState:
     user_id: str
     last_n: int = 0
     pulled_seq: int = 0  # R-PULL-6
+    last_seen: dt.datetime | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,165 @@
+"""``/api/sync`` over real HTTP: every error code, scope for every role, round trips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import msgspec
+import pytest
+
+from sync.client import Device
+from sync.hlc import Clock
+from tests.server.sync_http import HttpTransport
+from tests.server.world import World
+
+pytestmark = pytest.mark.usefixtures("synced_world")
+
+
+@pytest.fixture
+async def synced_world(world: World) -> World:
+    """The world's regions and users were inserted outside the engine (seq 0): finalize
+    them as a bulk load so managers' devices receive the region's users."""
+    from server import db
+    from server.sync.service import finalize_bulk_load
+
+    async with db.write_transaction():
+        assert await finalize_bulk_load(["regions", "users"]) >= 8
+    return world
+
+
+def now_ms() -> int:
+    return int(dt.datetime.now(dt.UTC).timestamp() * 1000)
+
+
+def device(world: World, who: str, client: Any) -> tuple[Device, HttpTransport]:
+    d = Device(client_id=f"{who}-{uuid.uuid4().hex[:10]}", user=world[who], wall=now_ms)
+    return d, HttpTransport(client)
+
+
+async def post(client: Any, who: Any, endpoint: str, body: Any) -> Any:
+    raw = body if isinstance(body, bytes) else msgspec.json.encode(body)
+    return await client.post(f"/api/sync/{endpoint}", content=raw,
+                             headers={**who.headers, "Content-Type": "application/json"})
+
+
+def assert_problem(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    body = r.json()
+    assert body["code"] == code and body["status"] == status
+    assert body["server_time"] and Clock  # R-ERR-1
+    assert body["clock"].endswith("-server")
+    return body  # type: ignore[no-any-return]
+
+
+def envelope(client_id: str, clock: Clock, **extra: Any) -> dict[str, Any]:
+    return {"protocol": 1, "client_id": client_id, "clock": clock.tick(now_ms()), **extra}
+
+
+async def test_round_trip_between_two_devices(world: World, client: Any) -> None:
+    phone, t = device(world, "rob", client)
+    cid = phone.create("customers", {"name": "Golden Tea House", "tier": "A", "phone": "138"})
+    phone.create("visits", {"customer_id": cid, "started_at": dt.datetime.now(dt.UTC).isoformat(), "satisfaction": 5})
+    phone.create("notes", {"customer_id": cid, "kind": "complaint", "body": "late delivery 送货晚了"})
+    await phone.sync(t)
+    assert [r.status for _, r in phone.acked.values()] == ["applied"] * 3
+    assert phone.last_checksums_ok and cid in phone.rows("customers")
+    assert next(iter(phone.rows("notes").values()))["status"] == "open"
+    manager, tm = device(world, "ann", client)
+    await manager.sync(tm)
+    assert cid in manager.rows("customers") and manager.last_checksums_ok
+    assert {u["username"] for u in manager.rows("users").values()} >= {"ann", "rob", "rita"}
+    # concurrent edits: both kept
+    phone.put("customers", cid, {"phone": "139"})
+    manager.put("customers", cid, {"phone": "137"})
+    await phone.sync(t)
+    await manager.sync(tm)
+    await phone.sync(t)
+    assert phone.rows("customers")[cid]["phone"] == manager.rows("customers")[cid]["phone"]
+    conflicts = list(phone.rows("conflicts").values())
+    assert len(conflicts) == 1 and conflicts[0]["field"] == "phone"
+    assert conflicts[0]["losing_value"] in ("139", "137")
+
+
+async def test_scope_of_every_role(world: World, client: Any) -> None:
+    rob, t = device(world, "rob", client)
+    rita, _ = device(world, "rita", client)
+    sue, _ = device(world, "sue", client)
+    mine = rob.create("customers", {"name": "Rob's"})
+    theirs = rita.create("customers", {"name": "Rita's"})
+    south = sue.create("customers", {"name": "Sue's"})
+    for d in (rob, rita, sue):
+        await d.push(t)
+    # rob writes into rita's and sue's customers: not found, nothing applied
+    rob.create("visits", {"customer_id": theirs, "started_at": "2026-11-25T08:00:00Z"})
+    rob.put("customers", south, {"name": "hijack"})
+    await rob.push(t)
+    codes = [r.code for _, r in list(rob.acked.values())[-2:]]
+    assert codes == ["not_found", "not_found"]
+    for who, expect in (("rob", {mine}), ("rita", {theirs}), ("sue", {south}), ("ann", {mine, theirs}),
+                        ("sam", {south}), ("admin", {mine, theirs, south})):
+        d, td = device(world, who, client)
+        await d.pull(td)
+        assert set(d.rows("customers")) == expect, who
+        assert d.last_checksums_ok
+
+
+async def test_pull_naming_a_foreign_bucket_in_cursor_resyncs(world: World, client: Any) -> None:
+    ann, t = device(world, "ann", client)
+    await ann.pull(t)
+    c = Clock("sam-dev-0001")
+    r = await post(client, world["sam"], "pull", envelope("sam-dev-0001", c, cursor=ann.cursor))
+    body = assert_problem(r, 409, "resync_required")
+    assert body["reason"] in ("buckets", "bad_cursor")
+
+
+async def test_error_codes(world: World, client: Any) -> None:
+    rob = world["rob"]
+    c = Clock("rob-dev-0001")
+    body = assert_problem(await post(client, rob, "push", {"protocol": 7, "anything": 1}), 400, "protocol_unsupported")
+    assert body["supported"] == [1]
+    assert_problem(await post(client, rob, "push", b"{oops"), 400, "validation")
+    assert_problem(await post(client, rob, "push", envelope("rob-dev-0001", c, mutations=[], bogus=1)), 400, "validation")
+    assert_problem(await post(client, rob, "push", envelope("short", c, mutations=[])), 400, "validation")
+    ahead = Clock("rob-dev-0001").tick(now_ms() + 3_600_000)
+    body = assert_problem(await post(client, rob, "push", {"protocol": 1, "client_id": "rob-dev-0001", "clock": ahead,
+                                                           "mutations": []}), 409, "clock_skew")
+    assert body["max_ahead_ms"] == 60_000
+    gap = {"kind": "create", "n": 5, "hlc": c.tick(now_ms()), "table": "notes", "id": str(uuid.uuid4()), "row": {}}
+    body = assert_problem(await post(client, rob, "push", envelope("rob-dev-0001", c, mutations=[gap])), 409, "sequence_gap")
+    assert body["expected"] == 1
+    many = [{**gap, "n": i} for i in range(1, 502)]
+    body = assert_problem(await post(client, rob, "push", envelope("rob-dev-0001", c, mutations=many)), 413, "too_large")
+    big = b'{"protocol": 1, "pad": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    assert_problem(await post(client, rob, "push", big), 413, "too_large")
+    assert_problem(await post(client, rob, "pull", envelope("rob-dev-0001", c, cursor="garbage!")), 409, "resync_required")
+    ok = {"kind": "create", "n": 1, "hlc": c.tick(now_ms()), "table": "notes", "id": str(uuid.uuid4()),
+          "row": {"customer_id": str(uuid.uuid4()), "body": "x"}}
+    r = await post(client, rob, "push", envelope("rob-dev-0001", c, mutations=[ok]))
+    assert r.status_code == 200 and r.json()["results"][0]["code"] == "not_found"
+    assert_problem(await post(client, world["rita"], "push", envelope("rob-dev-0001", c, mutations=[])), 409, "client_mismatch")
+    v = await client.get("/api/sync/verify", headers=rob.headers)
+    assert_problem(v, 400, "protocol_unsupported")
+    v = await client.get("/api/sync/verify?protocol=1", headers=rob.headers)
+    assert v.status_code == 200 and set(v.json()["buckets"]) == {f"rep:{rob.id}", "global"}
+    r = await client.post("/api/sync/pull", content=b"{}")
+    assert r.status_code == 401
+
+
+async def test_replayed_push_returns_stored_results(world: World, client: Any) -> None:
+    rob = world["rob"]
+    c = Clock("rob-dev-0002")
+    cid = str(uuid.uuid4())
+    muts = [
+        {"kind": "create", "n": 1, "hlc": c.tick(now_ms()), "table": "customers", "id": cid, "row": {"name": "A"}},
+        {"kind": "create", "n": 2, "hlc": c.tick(now_ms()), "table": "customers", "id": str(uuid.uuid4()),
+         "row": {"name": "B", "tier": "Z"}},
+    ]
+    first = (await post(client, rob, "push", envelope("rob-dev-0002", c, mutations=muts))).json()
+    again = (await post(client, rob, "push", envelope("rob-dev-0002", c, mutations=muts))).json()
+    assert [r["status"] for r in first["results"]] == ["applied", "rejected"]
+    assert "tier" in first["results"][1]["message"]
+    assert [(r["status"], r.get("replayed")) for r in again["results"]] == [("applied", True), ("rejected", True)]
+    assert again["last_n"] == 2
