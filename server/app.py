@@ -29,9 +29,15 @@ from server.web import pwa_routes, spa_fallback
 
 # Feature route handlers (controllers/routers). Each feature adds itself here.
 def feature_routes() -> list[Any]:
-    from server.customers.controller import CustomerController
+    from server.planning.forgotten import forgotten_customers
+    from server.push.controller import PushController, RemindersController
+    from server.rest.routes import rest_controllers
 
-    routes: list[Any] = [health, AuthController, CustomerController]
+    routes: list[Any] = [health, AuthController, *rest_controllers()]
+    routes += [PushController, RemindersController, forgotten_customers]
+    from server.sync.controller import SyncController
+
+    routes.append(SyncController)
     return routes
 
 
@@ -40,7 +46,13 @@ LifespanHook = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 
 def lifespan_hooks(settings: Settings) -> list[LifespanHook]:
-    return []
+    from server.push.lifespan import push_lifespan
+    from server.scheduler.lifespan import scheduler_lifespan
+
+    hooks: list[LifespanHook] = [push_lifespan]
+    if settings.run_scheduler:
+        hooks.append(scheduler_lifespan)
+    return hooks
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

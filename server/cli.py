@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from server.settings import load_settings
 
@@ -53,12 +55,37 @@ def _demo(args: argparse.Namespace) -> int:
     from server.demo import load_demo
     from server.migrate import migrate
 
-    async def run() -> None:
+    async def run() -> bool:
         settings = load_settings()
         await migrate(settings)
-        await load_demo(settings, quiet=False)
+        return (await load_demo(settings, quiet=False)).ok
 
-    asyncio.run(run())
+    return 0 if asyncio.run(run()) else 1
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, backup
+
+    try:
+        result = backup(load_settings(), args.output)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written and verified: {result.path} ({result.size} bytes)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from server.backup import BackupError, restore
+
+    try:
+        result = restore(load_settings(), args.input)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if result.safety_copy:
+        print(f"the previous database was saved to {result.safety_copy}")
+    print(f"restored {result.source}; new sync epoch {result.epoch}: devices will re-sync")
     return 0
 
 
@@ -86,6 +113,24 @@ def _create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scheduler(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from server.scheduler.process import run
+
+    now = None
+    if args.now and not args.once:
+        print("error: --now only makes sense with --once", file=sys.stderr)
+        return 2
+    if args.now:
+        now = datetime.fromisoformat(args.now)
+        if now.tzinfo is None:
+            print("error: --now needs a UTC offset, e.g. 2026-03-09T00:00:00+00:00", file=sys.stderr)
+            return 2
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s %(message)s")
+    return asyncio.run(run(load_settings(), once=args.once, now=now))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revisit", description="Revisit field sales server")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -103,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="fill an empty database with demo data")
     demo.set_defaults(func=_demo)
 
+    bk = sub.add_parser("backup", help="write a verified backup (SQLite online backup or pg_dump)")
+    bk.add_argument("--output", type=Path, help="file or directory (default: <data dir>/backups/)")
+    bk.set_defaults(func=_backup)
+
+    rs = sub.add_parser("restore", help="replace the database with a backup (stop the servers first)")
+    rs.add_argument("--input", required=True, type=Path, help="a file written by revisit backup")
+    rs.set_defaults(func=_restore)
+
     cu = sub.add_parser("create-user", help="create a user (and its region if missing)")
     cu.add_argument("--username", required=True)
     cu.add_argument("--password", required=True)
@@ -110,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     cu.add_argument("--region")
     cu.add_argument("--display-name")
     cu.set_defaults(func=_create_user)
+    sch = sub.add_parser("scheduler", help="run the reminder jobs in this process (not in serve)")
+    sch.add_argument("--once", action="store_true", help="one sweep (plan and send what is due), then exit")
+    sch.add_argument("--now", help="with --once: the time to sweep at (ISO 8601 with offset)")
+    sch.add_argument("--log-level", default="info")
+    sch.set_defaults(func=_scheduler)
     return parser
 
 

@@ -25,6 +25,7 @@ class Settings:
     login_rate_per_minute: int = 10
     run_scheduler: bool = True
     vapid_subject: str = "mailto:ops@revisit.example"
+    push_allow_http: bool = False  # accept http:// push endpoints (a local push service in tests)
     static_dir: Path = field(default_factory=lambda: ROOT / "pwa" / "dist")
 
     @property
@@ -55,6 +56,8 @@ def load_settings() -> Settings:
         data_dir=data_dir,
         secret_key=os.environ.get("REVISIT_SECRET_KEY") or None,
         run_scheduler=_bool("REVISIT_RUN_SCHEDULER", True),
+        vapid_subject=os.environ.get("REVISIT_VAPID_SUBJECT", "mailto:ops@revisit.example"),
+        push_allow_http=_bool("REVISIT_PUSH_ALLOW_HTTP", False),
         login_rate_per_minute=int(os.environ.get("REVISIT_LOGIN_RATE_PER_MINUTE", "10")),
         **({"static_dir": Path(static).resolve()} if static else {}),
     )

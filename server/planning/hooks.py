@@ -1,0 +1,170 @@
+"""Cadence recompute as sync-engine hooks: plans change in the same transaction as their cause.
+
+The sync engine (``sync.engine.SyncEngine(hooks=...)``) calls a table's hooks after every
+row it writes, with the write context. These hooks read the customer's rows through that
+context, ask the pure engine (``cadence.py``) what should change, and write the plans with
+``create_as_server`` / ``update_as_server``, so seq, clocks and bucket checksums stay right
+and devices receive the plans on their next pull.
+
+- ``visits``: a new visit completes the open plans and creates the next one.
+- ``customers``: a new customer gets its first plan; a change of tier, stage, region or
+  archived moves (or cancels) the open cadence plan.
+- ``cadence_rules``: a created, edited or deleted rule recomputes the customers of the
+  tiers it touches (old and new tier).
+
+Rows arrive in wire form (R-SCHEMA-1: ids and dates as strings).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server.planning import cadence
+from server.planning.cadence import CreatePlan, CustomerFacts, PlanFact, Rule, VisitFact
+
+log = logging.getLogger("revisit.planning")
+
+Row = dict[str, Any]
+RulesLoader = Callable[[Any], Awaitable[list[Rule]]]  # (write context) -> live rules
+TierCustomers = Callable[[Any, set[str]], Awaitable[list[str]]]  # (ctx, tiers) -> customer ids
+
+CUSTOMER_FIELDS = ("tier", "stage", "region_id", "archived")
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    return None if value in (None, "") else uuid.UUID(str(value))
+
+
+def _instant(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _day(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def rule_from_row(row: Row) -> Rule:
+    return Rule(
+        id=uuid.UUID(str(row["id"])),
+        tier=str(row["tier"]),
+        interval_days=int(row["interval_days"]),
+        reminder_lead_days=int(row.get("reminder_lead_days") or 0),
+        region_id=_uuid(row.get("region_id")),
+        stage=row.get("stage") or None,
+        deleted=bool(row.get("deleted")),
+    )
+
+
+class PlanningHooks:
+    """The hooks, given how to list rules and customers of a tier in the current store."""
+
+    def __init__(self, load_rules: RulesLoader, tier_customers: TierCustomers) -> None:
+        self.load_rules = load_rules
+        self.tier_customers = tier_customers
+
+    def as_mapping(self) -> dict[str, list[Callable[..., Awaitable[None]]]]:
+        return {
+            "visits": [self.on_visit],
+            "customers": [self.on_customer],
+            "cadence_rules": [self.on_rule],
+        }
+
+    # --- the hooks ------------------------------------------------------------------------
+
+    async def on_visit(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
+        # Only a new live visit is a trigger. Deleting a visit keeps the plan it produced
+        # (a person can still move or cancel that plan); see docs/scheduling.md.
+        if old is None and not new.get("deleted"):
+            await self.recompute(ctx, str(new["customer_id"]), completed_by=str(new["id"]))
+
+    async def on_customer(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
+        if old is None or any(old.get(f) != new.get(f) for f in CUSTOMER_FIELDS):
+            await self.recompute(ctx, str(new["id"]))
+
+    async def on_rule(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
+        watched = ("tier", "region_id", "stage", "interval_days", "reminder_lead_days", "deleted")
+        if old is not None and all(old.get(f) == new.get(f) for f in watched):
+            return
+        tiers = {str(new["tier"])} | ({str(old["tier"])} if old else set())
+        rules = self._with(await self.load_rules(ctx), rule_from_row(new))
+        customers = await self.tier_customers(ctx, tiers)
+        for customer_id in customers:
+            await self.recompute(ctx, customer_id, rules=rules)
+        log.info("cadence rule %s changed: recomputed %d customers of tier %s",
+                 new["id"], len(customers), "/".join(sorted(tiers)))
+
+    # --- recompute ------------------------------------------------------------------------
+
+    async def recompute(
+        self,
+        ctx: Any,
+        customer_id: str,
+        *,
+        completed_by: str | None = None,
+        rules: list[Rule] | None = None,
+    ) -> list[cadence.PlanChange]:
+        customer_row = await ctx.tx.get("customers", customer_id)
+        if customer_row is None or customer_row.get("deleted"):
+            return []
+        customer = await self._customer(ctx, customer_row)
+        visits: list[VisitFact] = []
+        plans: list[PlanFact] = []
+        for table, row in await ctx.tx.customer_rows(customer_id):
+            if table == "visits":
+                visits.append(VisitFact(uuid.UUID(str(row["id"])), _instant(row["started_at"]),
+                                        bool(row.get("deleted"))))
+            elif table == "planned_revisits":
+                plans.append(PlanFact(uuid.UUID(str(row["id"])), _day(row["due_date"]),
+                                      str(row.get("source") or "cadence"),
+                                      str(row.get("status") or "planned"), bool(row.get("deleted"))))
+        if rules is None:
+            rules = await self.load_rules(ctx)
+        changes = cadence.plan_changes(
+            customer, rules, visits, plans, completed_by=_uuid(completed_by)
+        )
+        for change in changes:
+            if isinstance(change, CreatePlan):
+                await ctx.create_as_server("planned_revisits", {
+                    "id": str(change.id),
+                    "customer_id": str(change.customer_id),
+                    "rep_id": str(change.rep_id) if change.rep_id else None,
+                    "owner_id": customer_row.get("owner_id"),
+                    "region_id": customer_row.get("region_id"),
+                    "due_date": change.due_date.isoformat(),
+                    "source": change.source,
+                    "status": change.status,
+                })
+            else:
+                fields = {k: (v.isoformat() if isinstance(v, dt.date) else v)
+                          for k, v in change.fields.items()}
+                await ctx.update_as_server("planned_revisits", str(change.id), fields)
+        return changes
+
+    async def _customer(self, ctx: Any, row: Row) -> CustomerFacts:
+        time_zone = cadence.DEFAULT_TIME_ZONE
+        if row.get("region_id"):
+            region = await ctx.tx.get("regions", str(row["region_id"]))
+            if region and region.get("time_zone"):
+                time_zone = str(region["time_zone"])
+        return CustomerFacts(
+            id=uuid.UUID(str(row["id"])),
+            tier=str(row.get("tier") or "C"),
+            stage=str(row.get("stage") or "prospect"),
+            region_id=_uuid(row.get("region_id")),
+            owner_id=_uuid(row.get("owner_id")),
+            created_at=_instant(row.get("created_at") or "1970-01-01T00:00:00+00:00"),
+            archived=bool(row.get("archived")),
+            time_zone=time_zone,
+        )
+
+    @staticmethod
+    def _with(rules: list[Rule], changed: Rule) -> list[Rule]:
+        """The rule list as of this transaction, whether or not the loader sees the change."""
+        return [r for r in rules if r.id != changed.id] + ([] if changed.deleted else [changed])

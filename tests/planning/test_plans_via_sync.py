@@ -1,0 +1,194 @@
+"""Plans through the real write path: a device pushes over HTTP (``/api/sync/push``), the
+server's engine runs the cadence hooks in the same transaction, the device pulls the plan,
+and the scheduler reminds the rep of it. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from server.planning.cadence import plan_id
+from server.scheduler.sweeps import sweep
+from server.tables import PlannedRevisit
+from sync.hlc import Clock
+from tests.push.fake_service import FakePushService
+from tests.push.support import add_rule
+from tests.server.world import World
+
+
+class Phone:
+    """A device speaking docs/sync-protocol.md over HTTP."""
+
+    def __init__(self, client: Any, person: Any) -> None:
+        self.client, self.person = client, person
+        self.client_id = f"phone-{uuid.uuid4().hex[:16]}"
+        self.clock = Clock(self.client_id)
+        self.n = 0
+
+    def _ms(self) -> int:
+        return int(datetime.now(UTC).timestamp() * 1000)
+
+    def create(self, table: str, row_id: Any, row: dict[str, Any]) -> dict[str, Any]:
+        self.n += 1
+        return {"kind": "create", "n": self.n, "hlc": self.clock.tick(self._ms()), "table": table,
+                "id": str(row_id), "row": row}
+
+    async def push(self, *mutations: dict[str, Any]) -> list[dict[str, Any]]:
+        body = {"protocol": 1, "client_id": self.client_id, "clock": self.clock.tick(self._ms()),
+                "mutations": list(mutations)}
+        response = await self.client.post("/api/sync/push", json=body, headers=self.person.headers)
+        assert response.status_code == 200, response.text
+        self.clock.observe(response.json()["clock"], self._ms())
+        return list(response.json()["results"])
+
+    async def pull_all(self) -> list[dict[str, Any]]:
+        changes: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            body = {"protocol": 1, "client_id": self.client_id, "clock": self.clock.tick(self._ms()),
+                    "cursor": cursor}
+            response = await self.client.post("/api/sync/pull", json=body, headers=self.person.headers)
+            assert response.status_code == 200, response.text
+            page = response.json()
+            changes += page["changes"]
+            cursor = page["cursor"]
+            if not page["more"]:
+                return changes
+
+
+async def open_plans(customer_id: uuid.UUID) -> list[dict[str, Any]]:
+    return await PlannedRevisit.select().where(
+        (PlannedRevisit.customer_id == customer_id) & (PlannedRevisit.status == "planned")
+    )
+
+
+async def test_visit_pushed_by_a_phone_plans_the_next_visit_which_the_phone_pulls(
+    client: Any, app: Any, world: World
+) -> None:
+    await add_rule("A", 14, lead=1)
+    rob = world["rob"]
+    phone = Phone(client, rob)
+    customer = uuid.uuid4()
+    [created] = await phone.push(phone.create("customers", customer, {"name": "王记茶庄", "tier": "A",
+                                                                       "stage": "active"}))
+    assert created["status"] == "applied", created
+    [first] = await open_plans(customer)
+    assert first["id"] == plan_id(customer, "initial")
+
+    visit = uuid.uuid4()
+    started = datetime(2026, 3, 3, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
+    [res] = await phone.push(phone.create("visits", visit, {"customer_id": str(customer),
+                                                            "started_at": started.isoformat()}))
+    assert res["status"] == "applied", res
+    [nxt] = await open_plans(customer)
+    assert nxt["id"] == plan_id(customer, f"after:{visit}")
+    assert (nxt["due_date"], nxt["source"], nxt["rep_id"]) == (date(2026, 3, 17), "cadence", rob.id)
+    assert nxt["seq"] > 0  # written by the engine: in the change feed
+
+    pulled = {c["id"]: c for c in await phone.pull_all() if c["table"] == "planned_revisits"}
+    assert pulled[str(nxt["id"])]["row"]["due_date"] == "2026-03-17"
+    assert pulled[str(first["id"])]["row"]["status"] == "done"
+
+
+async def test_the_device_and_the_server_computing_the_plan_never_duplicate_it(
+    client: Any, app: Any, world: World
+) -> None:
+    await add_rule("A", 14, lead=1)
+    phone = Phone(client, world["rob"])
+    customer = uuid.uuid4()
+    visit = uuid.uuid4()
+    next_plan = plan_id(customer, f"after:{visit}")
+    results = await phone.push(
+        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
+        phone.create("planned_revisits", next_plan, {"customer_id": str(customer), "due_date": "2026-04-01",
+                                                     "source": "manual"}),
+        phone.create("visits", visit, {"customer_id": str(customer),
+                                       "started_at": "2026-03-03T04:00:00+00:00"}),
+        phone.create("planned_revisits", next_plan, {"customer_id": str(customer), "due_date": "2026-04-01",
+                                                     "source": "manual"}),
+    )
+    assert [r["status"] for r in results] == ["applied", "applied", "applied", "duplicate"]
+    [plan] = await open_plans(customer)
+    assert (plan["id"], plan["due_date"], plan["source"]) == (next_plan, date(2026, 4, 1), "manual")
+    assert await PlannedRevisit.count().where(PlannedRevisit.customer_id == customer) == 2
+
+
+async def test_a_plan_written_through_sync_is_reminded(
+    client: Any, app: Any, world: World, fake_push: FakePushService
+) -> None:
+    await add_rule("A", 14, lead=1)
+    rob = world["rob"]
+    sub = fake_push.subscribe(app.state.vapid.public_key)
+    assert (await client.post("/api/push/subscriptions", json=sub.to_json("p"), headers=rob.headers)).status_code == 201
+    phone = Phone(client, rob)
+    customer, visit = uuid.uuid4(), uuid.uuid4()
+    await phone.push(
+        phone.create("customers", customer, {"name": "Li's Pharmacy", "tier": "A"}),
+        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
+    )
+    reminder = datetime(2026, 3, 16, 0, 0, tzinfo=UTC)  # 08:00 local the day before 17 March
+    await sweep(app.state.push_sender, reminder - timedelta(seconds=1))
+    assert fake_push.accepted(sub) == []
+    await sweep(app.state.push_sender, reminder)
+    [message] = fake_push.accepted(sub)
+    assert message.payload is not None
+    assert (message.payload["customer_name"], message.payload["due_date"]) == ("Li's Pharmacy", "2026-03-17")
+    assert message.payload["planned_revisit_id"] == str(plan_id(customer, f"after:{visit}"))
+
+
+async def test_forgotten_customers_are_listed_by_scope(client: Any, app: Any, world: World) -> None:
+    rob = world["rob"]
+    phone = Phone(client, rob)
+    planned, forgotten = uuid.uuid4(), uuid.uuid4()
+    await add_rule("A", 14, lead=1)  # tier A is planned; tier C has no rule
+    await phone.push(
+        phone.create("customers", planned, {"name": "Planned", "tier": "A"}),
+        phone.create("customers", forgotten, {"name": "Nobody visits me", "tier": "C"}),
+    )
+    mine = (await client.get("/api/planning/forgotten", headers=rob.headers)).json()
+    assert [c["id"] for c in mine["items"]] == [str(forgotten)] and mine["total"] == 1
+    ann = (await client.get("/api/planning/forgotten", headers=world["ann"].headers)).json()
+    assert [c["id"] for c in ann["items"]] == [str(forgotten)]
+    for other in ("rita", "sam", "sue"):
+        assert (await client.get("/api/planning/forgotten", headers=world[other].headers)).json()["total"] == 0
+    admin = (await client.get("/api/planning/forgotten?limit=1", headers=world["admin"].headers)).json()
+    assert admin["total"] == 1 and len(admin["items"]) == 1
+    assert (await client.get("/api/planning/forgotten?limit=0", headers=rob.headers)).status_code == 400
+    assert (await client.get("/api/planning/forgotten")).status_code == 401
+
+
+async def test_rest_rule_and_tier_changes_move_the_plan_a_phone_sees(
+    client: Any, app: Any, world: World
+) -> None:
+    """An admin's new rule and a manager's tier edit (REST, same write path) re-plan."""
+    admin, ann = world["admin"].headers, world["ann"].headers
+    created = await client.post("/api/admin/cadence-rules", json={"tier": "A", "interval_days": 14}, headers=admin)
+    assert created.status_code in (200, 201), created.text
+    phone = Phone(client, world["rob"])
+    customer, visit = uuid.uuid4(), uuid.uuid4()
+    await phone.push(
+        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
+        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
+    )
+    [plan] = await open_plans(customer)
+    assert plan["due_date"] == date(2026, 3, 17)
+
+    narrower = await client.post("/api/admin/cadence-rules", json={
+        "tier": "A", "region_id": str(world.north), "interval_days": 7, "reminder_lead_days": 0}, headers=admin)
+    assert narrower.status_code in (200, 201), narrower.text
+    [plan] = await open_plans(customer)
+    assert plan["due_date"] == date(2026, 3, 10)
+
+    await client.post("/api/admin/cadence-rules", json={"tier": "B", "interval_days": 30}, headers=admin)
+    edited = await client.patch(f"/api/customers/{customer}", json={"tier": "B"}, headers=ann)
+    assert edited.status_code == 200, edited.text
+    [plan] = await open_plans(customer)
+    assert plan["due_date"] == date(2026, 4, 2)
+
+    rule_id = narrower.json()["id"]
+    assert (await client.delete(f"/api/admin/cadence-rules/{rule_id}", headers=admin)).status_code in (200, 204)
+    [again] = await open_plans(customer)
+    assert again["due_date"] == date(2026, 4, 2)  # tier B's rule is untouched by deleting an A rule
+    pulled = {c["id"]: c for c in await phone.pull_all() if c["table"] == "planned_revisits"}
+    assert pulled[str(plan["id"])]["row"]["due_date"] == "2026-04-02"
