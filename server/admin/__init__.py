@@ -1,0 +1,1 @@
+"""Configuration by admins: users, regions, cadence rules and the gift catalog."""

@@ -1,0 +1,1 @@
+"""Customers: search, detail with timeline, create, profile edits, archive, reassignment."""

@@ -1,0 +1,1 @@
+"""Gifts given to customers, with the yearly cap flag managers review."""

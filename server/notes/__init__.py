@@ -1,0 +1,1 @@
+"""Notes, feedback and complaints (complaints carry open/resolved and a response time)."""

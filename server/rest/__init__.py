@@ -1,0 +1,1 @@
+"""Pieces every REST area shares: scope filters, paging, the write adapter, time."""

@@ -1,0 +1,1 @@
+"""Visits: what happened when a rep saw a customer (create-only facts)."""
