@@ -24,6 +24,9 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main
+    # thread while its browser is open, which asyncio tests cannot share.
+    items.sort(key=lambda item: "e2e" in item.keywords)
     for item in items:
         if "postgres" in item.keywords and not PG_BASE:
             if IN_CI:

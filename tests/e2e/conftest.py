@@ -67,8 +67,10 @@ def demo_server(db_template: str, tmp_path_factory: pytest.TempPathFactory) -> I
             yield server
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def browser(demo_server: LiveServer) -> Iterator[Any]:
+    # Playwright's sync API keeps an event loop running in this thread, so the server
+    # (whose setup uses asyncio.run) must be started before it.
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
