@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from piccolo.table import Table
 
 from server import demo_data as pool
+from server.planning.cadence import VisitFact, basis_for, plan_id
 from server.settings import Settings
 from server.tables import (
     CadenceRule,
@@ -654,8 +655,11 @@ class _Builder:
         else:
             due = self.today + timedelta(days=rng.randint(-10, 21))
         created = c.visits[-1].ended_at if c.visits else c.row.created_at
+        latest = max(c.visits, key=lambda v: (v.started_at, str(v.id))) if c.visits else None
+        basis = basis_for(VisitFact(latest.id, latest.started_at) if latest else None)
         plan = PlannedRevisit(
-            id=_uuid4(rng),
+            # the id the cadence engine gives this plan, so its first recompute keeps it
+            id=plan_id(c.row.id, basis),
             customer_id=c.row.id,
             rep_id=c.owner,
             owner_id=c.owner,
