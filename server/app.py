@@ -21,6 +21,7 @@ from server.auth.middleware import BearerAuthMiddleware
 from server.errors import internal_error_response, problem_response
 from server.headers import add_security_headers
 from server.health import health
+from server.openapi import document_errors
 from server.ratelimit import WindowLimiter
 from server.secrets import get_or_create, token_urlsafe
 from server.settings import Settings, load_settings
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         debug=False,
     )
+    document_errors(app.openapi_schema)
     app.state.settings = settings
     app.state.login_limiter = WindowLimiter(settings.login_rate_per_minute)
     return app
