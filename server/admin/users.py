@@ -95,22 +95,18 @@ async def create_user(actor: Actor, data: UserCreate) -> UserAdminView:
     await _check_region(data.role, data.region_id)
     if await User.exists().where(User.username == data.username):
         raise ApiError(409, "conflict", "username: already taken")
-    password_hash = hash_password(data.password)
-    async with write_transaction():
-        user_id = await insert_user(
-            data.username,
-            data.password,
-            data.role,
-            data.region_id,
-            display_name=data.display_name,
-            locale=data.locale,
-            time_zone=data.time_zone,
-            password_hash=password_hash,
-        )
-        await User.update(
-            {User.quiet_start: data.quiet_start, User.quiet_end: data.quiet_end}
-        ).where(User.id == user_id)
-        await writes.server_update(actor, "users", user_id)
+    user_id = await insert_user(
+        data.username,
+        data.password,
+        data.role,
+        data.region_id,
+        display_name=data.display_name,
+        locale=data.locale,
+        time_zone=data.time_zone,
+        password_hash=hash_password(data.password),
+        quiet_start=data.quiet_start,
+        quiet_end=data.quiet_end,
+    )
     return await get_user(actor, user_id)
 
 
