@@ -55,12 +55,24 @@ async def retry_deliveries(sender: PushSender) -> None:
     await delivery.deliver(sender, utcnow())
 
 
+async def compact_sync(sender: PushSender) -> None:
+    """R-DEL-3: purge tombstones and removals every active device has already pulled."""
+    from server.sync.service import get_engine
+
+    async with reminders.planning_leader() as leader:
+        if leader:
+            purged = await get_engine().compact()
+            if purged:
+                log.info("sync compaction purged %d tombstones and removals", purged)
+
+
 # (id, function, seconds between runs)
 JOBS = [
     ("due_reminders", due_reminders, 60),
     ("overdue_reminders", overdue_reminders, 10 * 60),
     ("manager_digest", manager_digest, 10 * 60),
     ("retry_deliveries", retry_deliveries, 30),
+    ("compact_sync", compact_sync, 6 * 60 * 60),
 ]
 
 
