@@ -6,6 +6,7 @@ Every rule implemented here is cited by number from docs/sync-protocol.md.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from sync.messages import (
     Change,
     Command,
     Create,
+    Malformed,
     Mutation,
     MutationResult,
     Op,
@@ -40,10 +42,12 @@ from sync.messages import (
     PushRequest,
     PushResponse,
     Put,
+    RawPushRequest,
     Rejection,
     SyncError,
     VerifyResponse,
     result_decoder,
+    to_mutation,
 )
 from sync.resolvers import canonical_json, resolver_for
 from sync.schema import (
@@ -269,7 +273,7 @@ class SyncEngine:
 
     # --- push ------------------------------------------------------------------------------
 
-    async def push(self, actor: Actor, req: PushRequest) -> PushResponse:
+    async def push(self, actor: Actor, req: PushRequest | RawPushRequest) -> PushResponse:
         now = self.now()
         check_protocol(req.protocol)
         try:
@@ -278,34 +282,39 @@ class SyncEngine:
             raise SyncError(400, "validation", f"clock: {exc}") from None
         if len(req.mutations) > MAX_MUTATIONS:  # R-LIM-1
             raise SyncError(413, "too_large", f"at most {MAX_MUTATIONS} mutations per push", limit=MAX_MUTATIONS)
-        for prev, nxt in zip(req.mutations, req.mutations[1:], strict=False):  # R-PUSH-4
+        mutations: list[Mutation | Malformed] = [
+            to_mutation(m, i) if isinstance(m, dict) else m for i, m in enumerate(req.mutations)
+        ]
+        for prev, nxt in itertools.pairwise(mutations):  # R-PUSH-4
             if nxt.n != prev.n + 1:
                 raise SyncError(400, "validation", "mutations must have consecutive numbers n")
-        self._check_skew([req.clock, *(m.hlc for m in req.mutations)], now)
+        self._check_skew([req.clock, *(m.hlc for m in mutations)], now)
         self._observe(req.clock, now)
-        results, last_n = await self._push_tx(actor, req, now)
+        results, last_n = await self._push_tx(actor, req.client_id, mutations, now)
         server_time, clock = self.stamp_response(self.now())
         return PushResponse(PROTOCOL_VERSION, server_time, clock, last_n, results)
 
-    async def _push_tx(self, actor: Actor, req: PushRequest, now: dt.datetime) -> tuple[list[MutationResult], int]:
+    async def _push_tx(
+        self, actor: Actor, client_id: str, mutations: Sequence[Mutation | Malformed], now: dt.datetime
+    ) -> tuple[list[MutationResult], int]:
         async with self.store.write() as tx:
-            client = await tx.get_client(req.client_id)
+            client = await tx.get_client(client_id)
             if client is None:
-                client = ClientState(req.client_id, str(actor.user_id))
+                client = ClientState(client_id, str(actor.user_id))
             elif client.user_id != str(actor.user_id):  # R-PUSH-1
                 raise SyncError(409, "client_mismatch", "this client id belongs to another user")
-            if req.mutations and req.mutations[0].n > client.last_n + 1:  # R-PUSH-4
+            if mutations and mutations[0].n > client.last_n + 1:  # R-PUSH-4
                 raise SyncError(
                     409,
                     "sequence_gap",
                     f"expected mutation number {client.last_n + 1}",
                     expected=client.last_n + 1,
                 )
-            ctx = WriteContext(self, tx, actor, now, req.client_id)
+            ctx = WriteContext(self, tx, actor, now, client_id)
             results: list[MutationResult] = []
-            for m in req.mutations:
+            for m in mutations:
                 if m.n <= client.last_n:  # R-PUSH-5
-                    stored = await tx.get_result(req.client_id, m.n)
+                    stored = await tx.get_result(client_id, m.n)
                     if stored is None:
                         results.append(MutationResult(m.n, "duplicate", replayed=True))
                     else:
@@ -313,8 +322,8 @@ class SyncEngine:
                         r.replayed = True
                         results.append(r)
                     continue
-                result = await self._apply(ctx, m, req.client_id)  # R-PUSH-6
-                await tx.save_result(req.client_id, m.n, msgspec.json.encode(result))
+                result = await self._apply(ctx, m, client_id)  # R-PUSH-6
+                await tx.save_result(client_id, m.n, msgspec.json.encode(result))
                 client.last_n = m.n
                 results.append(result)
             await ctx.flush()
@@ -322,15 +331,14 @@ class SyncEngine:
             return results, client.last_n
 
     async def apply_mutations(
-        self, actor: Actor, mutations: Sequence[Mutation], client_id: str | None = None
+        self, actor: Actor, mutations: Sequence[Mutation | Malformed], client_id: str | None = None
     ) -> list[MutationResult]:
         """The write path for the REST API and server jobs (no idempotency record).
 
         With a ``client_id`` this is a push without the HTTP envelope.
         """
         if client_id is not None:
-            req = PushRequest(PROTOCOL_VERSION, client_id, mutations[0].hlc if mutations else "", list(mutations))
-            return (await self._push_tx(actor, req, self.now()))[0]
+            return (await self._push_tx(actor, client_id, mutations, self.now()))[0]
         now = self.now()
         async with self.store.write() as tx:
             ctx = WriteContext(self, tx, actor, now, None)
@@ -349,7 +357,9 @@ class SyncEngine:
     def server_hlc(self) -> str:
         return self.clock.tick(ms(self.now()))
 
-    async def _apply(self, ctx: WriteContext, m: Mutation, client_id: str | None) -> MutationResult:
+    async def _apply(self, ctx: WriteContext, m: Mutation | Malformed, client_id: str | None) -> MutationResult:
+        if isinstance(m, Malformed):  # R-PUSH-10: rejected alone, its number consumed
+            return MutationResult(m.n, "rejected", code="validation", message=m.message)
         try:
             hlc = self._mutation_clock(m, client_id)
             if isinstance(m, Create):

@@ -7,6 +7,7 @@ the whole push.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -83,6 +84,36 @@ class PushRequest(Wire):
     mutations: Annotated[list[Mutation], msgspec.Meta(max_length=10_000)]
 
 
+class RawPushRequest(Wire):
+    """What the server decodes: mutations stay raw so one malformed mutation is rejected
+    on its own (R-PUSH-10) instead of failing the push and blocking the outbox."""
+
+    protocol: int
+    client_id: ClientId
+    clock: ClockStr
+    mutations: Annotated[list[dict[str, Any]], msgspec.Meta(max_length=10_000)]
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A mutation that does not decode: it still has a number, and is rejected with it."""
+
+    n: int
+    hlc: str
+    message: str
+
+
+def to_mutation(raw: dict[str, Any], index: int) -> Mutation | Malformed:
+    n = raw.get("n")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise SyncError(400, "validation", f"mutations[{index}].n: a positive integer is required")
+    try:
+        return msgspec.convert(raw, Mutation)  # type: ignore[no-any-return]
+    except msgspec.ValidationError as exc:
+        hlc = raw.get("hlc")
+        return Malformed(n, hlc if isinstance(hlc, str) else "", str(exc))
+
+
 class PushResponse(Wire):
     protocol: int
     server_time: str
@@ -157,6 +188,6 @@ class Rejection(Exception):
 
 
 encoder = msgspec.json.Encoder()
-push_request_decoder = msgspec.json.Decoder(PushRequest)
+push_request_decoder = msgspec.json.Decoder(RawPushRequest)
 pull_request_decoder = msgspec.json.Decoder(PullRequest)
 result_decoder = msgspec.json.Decoder(MutationResult)

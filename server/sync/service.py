@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 
@@ -17,7 +17,7 @@ from server.sync.store import PiccoloSyncStore, chunks
 from sync.actor import Actor
 from sync.engine import SyncEngine, WriteContext, ms
 from sync.hlc import SERVER_NODE, Clock, is_clock
-from sync.messages import Mutation, MutationResult
+from sync.messages import Malformed, Mutation, MutationResult, to_mutation
 from sync.schema import TABLES, FieldError, to_wire
 
 _engines: dict[bool, SyncEngine] = {}
@@ -48,7 +48,7 @@ async def startup() -> None:
     await PiccoloSyncStore().ensure_epoch()
 
 
-def _as_mutation(engine: SyncEngine, index: int, m: Mutation | Mapping[str, Any]) -> Mutation:
+def _as_mutation(engine: SyncEngine, index: int, m: Mutation | Mapping[str, Any]) -> Mutation | Malformed:
     if not isinstance(m, Mapping):
         return m
     body = dict(m)
@@ -57,10 +57,10 @@ def _as_mutation(engine: SyncEngine, index: int, m: Mutation | Mapping[str, Any]
         # R-HLC-6 for the server as a writer: its stamp must exceed every base it carries
         for write in (body.get("fields") or {}).values():
             base = write.get("base") if isinstance(write, Mapping) else None
-            if is_clock(base):
+            if isinstance(base, str) and is_clock(base):
                 engine.clock.observe(base, ms(engine.now()))
         body["hlc"] = engine.server_hlc()
-    return cast(Mutation, msgspec.convert(body, Mutation))
+    return to_mutation(body, index)
 
 
 async def apply_mutations(

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
@@ -150,7 +150,7 @@ class _Reader:
         kind, _, key = bucket.partition(":")
         limit = int(limit)
         tables: tuple[str, ...] = ()
-        where, args = "", ()
+        where, args = "", cast(tuple[Any, ...], ())
         if bucket == GLOBAL:
             tables = GLOBAL_TABLES
         elif kind == "rep":

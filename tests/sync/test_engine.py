@@ -416,3 +416,27 @@ def test_results_roundtrip() -> None:
 
     r = MutationResult(3, "conflict", conflicts=["a"])
     assert result_decoder.decode(msgspec.json.encode(r)) == r
+
+
+async def test_malformed_mutation_is_rejected_alone(w: W) -> None:
+    """R-PUSH-10: one bad outbox entry never blocks the rest."""
+    c = "devA_0001"
+
+    def note(n: int) -> dict[str, Any]:
+        return {"kind": "create", "n": n, "hlc": w.tick(c), "table": "notes", "id": uid(),
+                "row": {"customer_id": w.customer, "body": "ok"}}
+
+    muts = [note(1), {"kind": "teleport", "n": 2, "hlc": w.tick(c)},
+            {"kind": "put", "n": 3, "hlc": w.tick(c), "table": "customers", "id": w.customer, "fields": {},
+             "extra": 1},
+            note(4)]
+    body = msgspec.json.encode({"protocol": 1, "client_id": c, "clock": w.tick(c), "mutations": muts})
+    resp = await w.engine.push(w.rep, parse_request(body, push_request_decoder))
+    assert [(r.status, r.code) for r in resp.results] == [
+        ("applied", None), ("rejected", "validation"), ("rejected", "validation"), ("applied", None)]
+    assert resp.last_n == 4
+    bad = msgspec.json.encode({"protocol": 1, "client_id": c, "clock": w.tick(c),
+                               "mutations": [{"kind": "create", "hlc": w.tick(c)}]})
+    with pytest.raises(SyncError) as e:
+        await w.engine.push(w.rep, parse_request(bad, push_request_decoder))
+    assert e.value.code == "validation" and "n" in e.value.message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from typing import Any
 
@@ -42,7 +43,7 @@ def memory_world() -> tuple[World, list[SyncEngine]]:
     return world, holder
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(int(os.environ.get("REVISIT_SIM_MEMORY_RUNS", "40"))))
 async def test_simulation_converges(seed: int) -> None:
     world, _ = memory_world()
     sim = Sim(world, random.Random(seed), Faults())
