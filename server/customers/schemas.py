@@ -122,6 +122,7 @@ class TimelineEntry(msgspec.Struct):
     quantity: int | None = None
     value: Decimal | None = None
     over_cap: bool | None = None
+    item_id: UUID | None = None  # gifts: the client shows the item's name in its language
 
 
 class CustomerDetail(msgspec.Struct):

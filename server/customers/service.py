@@ -235,6 +235,7 @@ async def timeline(customer_id: UUID) -> list[TimelineEntry]:
             value=cents(g["unit_value"] * g["quantity"]),
             over_cap=g["over_cap"],
             status=g["review_status"],
+            item_id=g["item_id"],
         )
         for g in gifts
     ]

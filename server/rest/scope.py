@@ -33,10 +33,10 @@ def live(table: type[Table]) -> Where:
     return table.deleted == False  # type: ignore[attr-defined]  # noqa: E712
 
 
-async def customer_in_scope(actor: Actor, customer_id: UUID, *columns: Any) -> dict[str, Any]:
+async def customer_in_scope(actor: Actor, customer_id: UUID) -> dict[str, Any]:
     """The customer row, or 404 when it is missing or outside scope (R-SCOPE-3)."""
     row = (
-        await Customer.select(*columns)
+        await Customer.select()
         .where(Customer.id == customer_id, live(Customer), scope_where(Customer, actor))
         .first()
     )

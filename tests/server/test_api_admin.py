@@ -272,3 +272,56 @@ async def test_gift_item_crud(client: Any, world: World, book: Book) -> None:
         await client.delete(f"/api/admin/gift-items/{item['id']}", headers=h)
     ).status_code == 204
     assert (await client.get(f"/api/admin/gift-items/{item['id']}", headers=h)).status_code == 404
+
+
+async def _pull(
+    client: Any, headers: dict[str, str], client_id: str, cursor: str | None
+) -> dict[str, Any]:
+    import time
+
+    body = {
+        "protocol": 1,
+        "client_id": client_id,
+        "clock": f"{int(time.time() * 1000):012x}-0000-{client_id}",
+        "cursor": cursor,
+        "limit": 2000,
+    }
+    r = await client.post("/api/sync/pull", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    page = r.json()
+    assert page["more"] is False
+    return page  # type: ignore[no-any-return]
+
+
+async def test_user_changes_reach_the_managers_devices(client: Any, world: World) -> None:
+    """Users sync down to their region's manager: a new rep appears on that manager's
+    device, and moving the rep to another region removes it there and adds it here."""
+    h = world["admin"].headers
+    sam_device = "sam-tablet-0001"
+    first = await _pull(client, world["sam"].headers, sam_device, None)
+    rex = (
+        await client.post(
+            "/api/admin/users",
+            json={
+                "username": "rex",
+                "password": "s3cret-pass",
+                "role": "rep",
+                "region_id": str(world.south),
+            },
+            headers=h,
+        )
+    ).json()
+    second = await _pull(client, world["sam"].headers, sam_device, first["cursor"])
+    assert ("users", rex["id"], "put") in {
+        (c["table"], c["id"], c["op"]) for c in second["changes"]
+    }
+    moved = await client.patch(
+        f"/api/admin/users/{rex['id']}", json={"region_id": str(world.north)}, headers=h
+    )
+    assert moved.status_code == 200, moved.text
+    third = await _pull(client, world["sam"].headers, sam_device, second["cursor"])
+    assert ("users", rex["id"], "remove") in {
+        (c["table"], c["id"], c["op"]) for c in third["changes"]
+    }
+    ann = await _pull(client, world["ann"].headers, "ann-tablet-0001", None)
+    assert rex["id"] in {c["id"] for c in ann["changes"] if c["table"] == "users"}

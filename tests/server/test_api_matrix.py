@@ -224,8 +224,12 @@ MATRIX: dict[tuple[str, str], Row] = {
     # --- conflicts ----------------------------------------------------------------------
     ("GET", "/api/conflicts"): Row(everyone(200)),
     ("GET", "/api/conflicts/{conflict_id:uuid}"): Row(scoped(200), at("conflict")),
-    ("POST", "/api/conflicts/{conflict_id:uuid}/restore"): Row(scoped(200), at("conflict", "/restore")),
-    ("POST", "/api/conflicts/{conflict_id:uuid}/dismiss"): Row(scoped(200), at("conflict", "/dismiss")),
+    ("POST", "/api/conflicts/{conflict_id:uuid}/restore"): Row(
+        scoped(200), at("conflict", "/restore")
+    ),
+    ("POST", "/api/conflicts/{conflict_id:uuid}/dismiss"): Row(
+        scoped(200), at("conflict", "/dismiss")
+    ),
     # --- directory ----------------------------------------------------------------------
     ("GET", "/api/users"): Row(staff(200)),
     ("GET", "/api/gift-items"): Row(everyone(200)),

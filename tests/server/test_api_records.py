@@ -286,7 +286,9 @@ async def _pull_all(client: Any, headers: dict[str, str]) -> list[dict[str, Any]
         body["cursor"] = page["cursor"]
 
 
-async def test_rest_writes_reach_devices_through_sync(client: Any, world: World, book: Book) -> None:
+async def test_rest_writes_reach_devices_through_sync(
+    client: Any, world: World, book: Book
+) -> None:
     """A visit logged and a contact deleted over REST arrive at the rep's and the manager's
     devices; the other region's manager never sees them."""
     h = world["rob"].headers
@@ -330,7 +332,9 @@ async def test_restore_and_dismiss_conflicts(client: Any, world: World, book: Bo
     again = await client.post(f"/api/conflicts/{conflict['id']}/restore", headers=h)
     assert again.status_code == 409
     other = await seed_customer(world["rob"], book.item, name="Other")
-    dismissed = await client.post(f"/api/conflicts/{other.conflict}/dismiss", headers=world["ann"].headers)
+    dismissed = await client.post(
+        f"/api/conflicts/{other.conflict}/dismiss", headers=world["ann"].headers
+    )
     assert dismissed.status_code == 200 and dismissed.json()["status"] == "dismissed"
     kept = (await client.get(f"/api/customers/{other.customer}", headers=h)).json()
     assert kept["customer"]["phone"] == "+86 139 rob"
@@ -347,10 +351,17 @@ async def test_a_refused_restore_changes_nothing(client: Any, world: World, book
     conflict_id = (
         await Conflict.insert(
             Conflict(
-                tbl="gifts", row_id=book.of["rob"].gift, field="review_comment",
-                losing_value='"fine by me"', losing_clock=LOSING_CLOCK, losing_author=rob.id,
-                winning_value='""', winning_clock=WINNING_CLOCK, customer_id=book.customer["rob"],
-                owner_id=rob.id, region_id=rob.region_id,
+                tbl="gifts",
+                row_id=book.of["rob"].gift,
+                field="review_comment",
+                losing_value='"fine by me"',
+                losing_clock=LOSING_CLOCK,
+                losing_author=rob.id,
+                winning_value='""',
+                winning_clock=WINNING_CLOCK,
+                customer_id=book.customer["rob"],
+                owner_id=rob.id,
+                region_id=rob.region_id,
             )
         ).returning(Conflict.id)
     )[0]["id"]
