@@ -335,7 +335,10 @@ async def update_customer(
 
 
 async def reassign(actor: Actor, data: BulkReassign) -> ReassignResult:
-    """Move customers (and, in the engine, all their rows) to another rep of their region."""
+    """Move customers (and, in the engine, all their rows) to another rep.
+
+    A manager moves within the own region; an admin may move a customer to a rep of any
+    region, and the customer moves to that region with everything it has (R-CMD-1)."""
     if actor.role == "rep":
         raise ApiError(403, "forbidden", "reps cannot reassign customers")
     ids = list(dict.fromkeys(data.customer_ids))
@@ -347,13 +350,8 @@ async def reassign(actor: Actor, data: BulkReassign) -> ReassignResult:
     if missing:
         raise not_found(f"customer {missing[0]}")
     rep = await _active_rep(data.to_rep_id)
-    regions = {r["region_id"] for r in rows}
     if rep is None or (actor.role == "manager" and rep["region_id"] != actor.region_id):
         raise ApiError(400, "invalid_target", "to_rep_id: not an active rep of your region")
-    if regions != {rep["region_id"]}:
-        raise ApiError(
-            400, "invalid_target", "to_rep_id: the rep must belong to the customer's region"
-        )
     mutations = [
         writes.command("reassign_customer", {"customer_id": cid, "to_rep_id": data.to_rep_id})
         for cid in ids

@@ -204,6 +204,8 @@ async def test_manager_reassigns_customer_with_all_records(
 
 
 async def test_reassign_only_to_a_rep_of_the_region(client: Any, world: World, book: Book) -> None:
+    """A manager only within the region, and only to a rep; an admin to any active rep
+    (cross-region moves: test_admin_moves_a_customer_to_a_rep_of_another_region)."""
     from tests.server.api_data import snapshot
 
     before = await snapshot()
@@ -217,7 +219,7 @@ async def test_reassign_only_to_a_rep_of_the_region(client: Any, world: World, b
         assert r.status_code == 400 and r.json()["code"] == "invalid_target", r.text
     r = await client.post(
         f"/api/customers/{cid}/reassign",
-        json={"to_rep_id": str(world["sue"].id)},
+        json={"to_rep_id": str(world["sam"].id)},
         headers=world["admin"].headers,
     )
     assert r.status_code == 400 and r.json()["code"] == "invalid_target"
@@ -245,3 +247,32 @@ async def test_bulk_reassign_is_all_or_nothing(client: Any, world: World, book: 
     mine = (await client.get("/api/customers", headers=world["rita"].headers)).json()
     assert mine["total"] == 3
     assert (await client.get("/api/customers", headers=world["rob"].headers)).json()["total"] == 0
+
+
+async def test_admin_moves_a_customer_to_a_rep_of_another_region(client: Any, world: Any) -> None:
+    """R-CMD-1: the customer and its records move to the target rep's region."""
+    created = await client.post(
+        "/api/customers", json={"name": "Moving Co", "tier": "B"}, headers=world["rob"].headers
+    )
+    assert created.status_code == 201, created.text
+    customer_id = created.json()["id"]
+    moved = await client.post(
+        f"/api/customers/{customer_id}/reassign",
+        json={"to_rep_id": str(world["sue"].id)},
+        headers=world["admin"].headers,
+    )
+    assert moved.status_code == 200, moved.text
+    from server.tables import Customer
+
+    detail = await client.get(f"/api/customers/{customer_id}", headers=world["sue"].headers)
+    assert detail.status_code == 200
+    row = await Customer.select(Customer.region_id, Customer.owner_id).where(Customer.id == customer_id).first()
+    assert row == {"region_id": world.south, "owner_id": world["sue"].id}
+    gone = await client.get(f"/api/customers/{customer_id}", headers=world["rob"].headers)
+    assert gone.status_code == 404
+    manager = await client.post(
+        f"/api/customers/{customer_id}/reassign",
+        json={"to_rep_id": str(world["rob"].id)},
+        headers=world["sam"].headers,
+    )
+    assert manager.status_code == 400  # a manager cannot send it to another region
