@@ -22,11 +22,11 @@ install: $(BIN)/python ## create the virtualenv and install pinned dependencies
 pwa: ## build the PWA into pwa/dist (needs node >= 20.19)
 	@if [ -f pwa/package.json ]; then cd pwa && npm ci --no-audit --no-fund && npm run build; else echo "no PWA yet"; fi
 
-browser: ## Debian's Chromium for the browser tests (installed when missing and possible)
-	@command -v chromium >/dev/null 2>&1 || { \
+browser: ## Debian's Chromium (and a CJK font for screenshots) for the browser tests, when missing and possible
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wenquanyi; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: install Debian's chromium package to run the browser tests"; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	  else echo "install Debian's chromium and fonts-wqy-zenhei packages to run the browser tests"; fi; }
 
 run: install pwa ## migrate, load demo data into an empty SQLite database, serve on http://127.0.0.1:8000
 	$(BIN)/revisit serve --demo --host $(HOST) --port $(PORT)
