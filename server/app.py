@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     document_errors(app.openapi_schema)
     app.state.settings = settings
     app.state.login_limiter = WindowLimiter(settings.login_rate_per_minute)
+    app.state.sync_limiter = WindowLimiter(settings.sync_rate_per_minute)
     return app
 
 

@@ -23,6 +23,7 @@ class Settings:
     refresh_token_days: int = 30
     max_body_bytes: int = 2 * 1024 * 1024
     login_rate_per_minute: int = 10
+    sync_rate_per_minute: int = 240  # per user, all devices and processes together
     run_scheduler: bool = True
     vapid_subject: str = "mailto:ops@revisit.example"
     push_allow_http: bool = False  # accept http:// push endpoints (a local push service in tests)
@@ -59,6 +60,7 @@ def load_settings() -> Settings:
         vapid_subject=os.environ.get("REVISIT_VAPID_SUBJECT", "mailto:ops@revisit.example"),
         push_allow_http=_bool("REVISIT_PUSH_ALLOW_HTTP", False),
         login_rate_per_minute=int(os.environ.get("REVISIT_LOGIN_RATE_PER_MINUTE", "10")),
+        sync_rate_per_minute=int(os.environ.get("REVISIT_SYNC_RATE_PER_MINUTE", "240")),
         **({"static_dir": Path(static).resolve()} if static else {}),
     )
 

@@ -107,6 +107,7 @@ def settings(database_url: str, tmp_path: Path) -> Any:
         secret_key="test-secret-key-" + "x" * 32,
         run_scheduler=False,
         login_rate_per_minute=1000,
+        sync_rate_per_minute=100_000,
         static_dir=tmp_path / "no-pwa",
     )
 

@@ -53,6 +53,7 @@ class LiveServer:
             "REVISIT_SECRET_KEY": "live-test-secret-" + "y" * 32,
             "REVISIT_RUN_SCHEDULER": "0",
             "REVISIT_LOGIN_RATE_PER_MINUTE": "100000",
+            "REVISIT_SYNC_RATE_PER_MINUTE": "100000",
             "PYTHONUNBUFFERED": "1",
             **self.extra_env,
         }

@@ -11,6 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
+from server.errors import ApiError
 from server.sync.service import get_engine
 from sync.actor import Actor
 from sync.engine import check_protocol, parse_request
@@ -29,11 +30,22 @@ JSON = "application/json"
 
 
 def _error(err: SyncError) -> Response[Any]:
+    retry = err.extra.get("retry_after")
     return Response(
         content=msgspec.json.encode(problem(get_engine(), err)),
         status_code=err.status,
         media_type="application/problem+json",
+        headers={"Retry-After": str(retry)} if retry else None,
     )
+
+
+async def _rate_limit(request: Request[Any, Any, Any], actor: Actor) -> None:
+    """R-LIM-5: requests per user and minute, counted in the database for all processes."""
+    try:
+        await request.app.state.sync_limiter.hit(f"sync-user:{actor.user_id}")
+    except ApiError as exc:
+        extra = exc.extra if isinstance(exc.extra, dict) else {}
+        raise SyncError(429, "rate_limited", exc.detail, retry_after=extra.get("retry_after", 60)) from exc
 
 
 async def _body(request: Request[Any, Any, Any]) -> bytes:
@@ -67,6 +79,7 @@ class SyncController(Controller):
     async def push(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Response[PushResponse]:
         engine = get_engine()
         try:
+            await _rate_limit(request, actor)
             req = parse_request(await _body(request), push_request_decoder)
             resp = await engine.push(actor, req)
         except SyncError as err:
@@ -83,6 +96,7 @@ class SyncController(Controller):
     async def pull(self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]) -> Response[PullResponse]:
         engine = get_engine()
         try:
+            await _rate_limit(request, actor)
             req = parse_request(await _body(request), pull_request_decoder)
             resp = await engine.pull(actor, req)
         except SyncError as err:

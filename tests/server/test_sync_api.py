@@ -14,19 +14,7 @@ from sync.hlc import Clock
 from tests.server.sync_http import HttpTransport
 from tests.server.world import World
 
-pytestmark = pytest.mark.usefixtures("synced_world")
-
-
-@pytest.fixture
-async def synced_world(world: World) -> World:
-    """The world's regions and users were inserted outside the engine (seq 0): finalize
-    them as a bulk load so managers' devices receive the region's users."""
-    from server import db
-    from server.sync.service import finalize_bulk_load
-
-    async with db.write_transaction():
-        assert await finalize_bulk_load(["regions", "users"]) >= 8
-    return world
+pytestmark = pytest.mark.usefixtures("world")
 
 
 def now_ms() -> int:
