@@ -3,7 +3,7 @@
  * every few minutes, soon after each local write; exponential backoff after failures;
  * one tab at a time through Web Locks (R-PUSH-9). Never blocks the UI.
  */
-import { LoginRequired, NetworkError } from "../api";
+import { ApiError, LoginRequired, NetworkError } from "../api";
 import { UpdateRequired } from "./client";
 import { withLock } from "./lock";
 
@@ -98,7 +98,10 @@ export class SyncScheduler {
       else {
         if (!(e instanceof NetworkError)) console.warn("sync failed", e);
         this.failures += 1;
-        const delay = backoffDelay(this.failures, this.opts.baseBackoffMs, this.opts.maxBackoffMs);
+        const delay = Math.max(
+          backoffDelay(this.failures, this.opts.baseBackoffMs, this.opts.maxBackoffMs),
+          retryAfterMs(e), // R-LIM-5: never sooner than the server asked
+        );
         this.blockedUntil = Date.now() + delay;
         if (this.timer) clearTimeout(this.timer);
         this.timer = setTimeout(() => this.trigger("retry"), delay);
@@ -111,6 +114,13 @@ export class SyncScheduler {
       await this.trigger("again");
     }
   }
+}
+
+/** The wait a `429 rate_limited` (or any problem with `retry_after`) asks for, in ms. */
+export function retryAfterMs(e: unknown): number {
+  if (!(e instanceof ApiError)) return 0;
+  const seconds = Number(e.body["retry_after"] ?? 0);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
 }
 
 /** Exponential backoff with full jitter in [d/2, d], d = base * 2^(k-1), capped. */
