@@ -67,6 +67,19 @@ def test_a_push_reminder_is_shown_in_the_users_language(phone: Any) -> None:
     assert "A 级" in shown["body"]
     assert shown["data"]["url"] == f"/customers/{payload['customer_id']}"
 
+    # A click on the notification opens that customer in the app. Headless Chromium has
+    # no notification UI to click, so the service worker receives the same event a
+    # click produces, for the notification it is showing.
+    app.page.goto("/")
+    [worker] = phone.service_workers
+    worker.evaluate(
+        """async () => {
+             const [n] = await self.registration.getNotifications();
+             self.dispatchEvent(new NotificationEvent("notificationclick", { notification: n }));
+           }"""
+    )
+    app.page.wait_for_url(f"**/customers/{payload['customer_id']}", timeout=15_000)
+
 
 STUB_PUSH = """
 (() => {

@@ -87,8 +87,11 @@ self.addEventListener("notificationclick", (event) => {
       const all = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
       for (const c of all) {
         if (new URL(c.url).origin !== self.location.origin) continue;
-        const focused = await c.focus();
-        await (focused as WindowClient).navigate(url).catch(() => undefined);
+        // Navigate first: focus() may be refused (no user activation), which must not
+        // stop the app from opening the customer.
+        const client = c as WindowClient;
+        await client.navigate(url).catch(() => undefined);
+        await client.focus().catch(() => undefined);
         return;
       }
       await self.clients.openWindow(url);
