@@ -408,7 +408,9 @@ async def test_the_app_runs_the_scheduler_and_catches_up_at_start(
     served = create_app(dataclasses.replace(settings, run_scheduler=True))
     async with running(served):
         jobs = {j.id: j for j in served.state.scheduler.get_jobs()}
-        assert set(jobs) == {"due_reminders", "overdue_reminders", "manager_digest", "retry_deliveries"}
+        assert set(jobs) == {
+            "due_reminders", "overdue_reminders", "manager_digest", "retry_deliveries", "compact_sync",
+        }
         assert all(j.misfire_grace_time == JOB_DEFAULTS["misfire_grace_time"] and j.coalesce
                    for j in jobs.values())
         for _ in range(400):  # the jobs run on this loop: yield to it until the push arrives
