@@ -107,8 +107,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     )
     document_errors(app.openapi_schema)
     app.state.settings = settings
-    app.state.login_limiter = WindowLimiter(settings.login_rate_per_minute)
-    app.state.sync_limiter = WindowLimiter(settings.sync_rate_per_minute)
+    shared = settings.is_postgres  # several processes share PostgreSQL; SQLite runs one
+    app.state.login_limiter = WindowLimiter(settings.login_rate_per_minute, shared=shared)
+    app.state.sync_limiter = WindowLimiter(settings.sync_rate_per_minute, shared=shared)
     return app
 
 

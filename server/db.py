@@ -7,6 +7,8 @@ PostgreSQL: a connection pool started in the app lifespan.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -72,13 +74,38 @@ def is_sqlite() -> bool:
     return engine().engine_type == "sqlite"
 
 
+# SQLite has one writer at a time. Queueing this process's writers on an asyncio lock
+# (instead of letting each poll SQLite's busy handler) keeps them in order and lets none
+# time out into "database is locked" under load; the busy timeout still covers other
+# processes (backups, CLI).
+_sqlite_writer: dict[int, asyncio.Lock] = {}
+_holding: contextvars.ContextVar[bool] = contextvars.ContextVar("revisit_db_writer", default=False)
+
+
+def _writer_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _sqlite_writer.get(id(loop))
+    if lock is None:
+        lock = _sqlite_writer[id(loop)] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[Any]:
     """The transaction every write goes through: IMMEDIATE on SQLite, plain on PostgreSQL."""
     db = engine()
     if isinstance(db, SQLiteEngine):
-        async with db.transaction(transaction_type=TransactionType.immediate) as tx:
-            yield tx
+        if _holding.get():  # nested: Piccolo makes the inner transaction a no-op
+            async with db.transaction(transaction_type=TransactionType.immediate) as tx:
+                yield tx
+            return
+        async with _writer_lock():
+            token = _holding.set(True)
+            try:
+                async with db.transaction(transaction_type=TransactionType.immediate) as tx:
+                    yield tx
+            finally:
+                _holding.reset(token)
     else:
         async with db.transaction() as tx:
             yield tx

@@ -96,8 +96,27 @@ def problem_response(request: Request[Any, Any, Any], exc: HTTPException) -> Res
     return to_problem(exc).to_response(request)
 
 
+def _busy(exc: BaseException) -> bool:
+    """The database could not take the write in time (SQLite lock, PostgreSQL deadlock or
+    serialization failure): nothing was applied and the request can simply be retried."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(
+        marker in text
+        for marker in ("database is locked", "deadlock", "serializationerror", "could not serialize")
+    )
+
+
 def internal_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: an unexpected error is logged and answered as problem JSON, not HTML."""
+    if _busy(exc):
+        request.logger.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
+        return ProblemDetailsException(
+            status_code=503,
+            title="Service Unavailable",
+            detail="the database is busy; nothing was changed, try again shortly",
+            extra={"code": "busy", "retry_after": 2},
+            headers={"Retry-After": "2"},
+        ).to_response(request)
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return ProblemDetailsException(
         status_code=500,

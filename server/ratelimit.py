@@ -1,7 +1,8 @@
-"""Fixed-window rate limits kept in the database, so all server processes share them.
+"""Fixed-window rate limits, answered with 429, ``Retry-After`` and problem JSON.
 
-One upsert per hit: ``hits`` restarts at 1 when a new window begins. Answered with 429,
-``Retry-After`` and problem JSON (code ``rate_limited``).
+On PostgreSQL (several server processes) the windows live in the database, one upsert per
+hit, so all processes share them. On SQLite, which runs one server process, they live in
+memory: a database write per request would cost a commit on the one writer's queue.
 """
 
 from __future__ import annotations
@@ -26,16 +27,35 @@ _UPSERT = (
 class WindowLimiter:
     """At most ``limit`` hits per ``window`` seconds for each key."""
 
-    def __init__(self, limit: int, window: int = 60, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        limit: int,
+        window: int = 60,
+        clock: Callable[[], float] = time.time,
+        *,
+        shared: bool = True,
+    ):
         self.limit = limit
         self.window = window
+        self.shared = shared
         self._clock = clock
+        self._local: dict[str, tuple[int, int]] = {}
+
+    async def _count(self, key: str, start: int) -> int:
+        if self.shared:
+            rows = await ServerSetting.raw(_UPSERT, key[:160], start)
+            return int(rows[0]["hits"]) if rows else 0
+        window, hits = self._local.get(key, (start, 0))
+        hits = hits + 1 if window == start else 1
+        self._local[key] = (start, hits)
+        if len(self._local) > 50_000:  # forget past windows so memory stays bounded
+            self._local = {k: v for k, v in self._local.items() if v[0] == start}
+        return hits
 
     async def hit(self, key: str) -> None:
         now = self._clock()
         start = int(now // self.window) * self.window
-        rows = await ServerSetting.raw(_UPSERT, key[:160], start)
-        if rows and int(rows[0]["hits"]) > self.limit:
+        if await self._count(key, start) > self.limit:
             retry = max(1, math.ceil(start + self.window - now))
             raise ApiError(
                 429,

@@ -94,3 +94,22 @@ async def test_bad_login_bodies_are_400_naming_the_field(client: Any) -> None:
     r = await client.post("/api/auth/login", json={"username": "rob", "password": "x", "extra": 1})
     assert r.status_code == 400
     assert "extra" in r.json()["detail"]
+
+
+async def test_in_process_limiter_counts_per_key_and_window() -> None:
+    """SQLite deployments (one process) keep windows in memory; same answers as shared."""
+    import pytest as _pytest
+
+    from server.errors import ApiError
+    from server.ratelimit import WindowLimiter
+
+    now = [1000.0]
+    limiter = WindowLimiter(2, window=60, clock=lambda: now[0], shared=False)
+    await limiter.hit("a")
+    await limiter.hit("a")
+    await limiter.hit("b")
+    with _pytest.raises(ApiError) as refused:
+        await limiter.hit("a")
+    assert refused.value.status_code == 429 and refused.value.headers["Retry-After"] == "20"
+    now[0] += 20  # a new window
+    await limiter.hit("a")
