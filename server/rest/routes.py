@@ -17,7 +17,9 @@ def rest_controllers() -> list[Any]:
     from server.contacts.controller import ContactController
     from server.customers.controller import CustomerController
     from server.gifts.controller import GiftController
+    from server.imports.controller import ExportController, ImportController
     from server.notes.controller import NoteController
+    from server.reports.controller import ReportController
     from server.revisits.controller import PlannedRevisitController
     from server.visits.controller import VisitController
 
@@ -34,4 +36,7 @@ def rest_controllers() -> list[Any]:
         CadenceRuleAdminController,
         GiftItemAdminController,
         DirectoryController,
+        ReportController,
+        ExportController,
+        ImportController,
     ]

@@ -258,6 +258,16 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/reminders"): Row(everyone(200)),
     ("GET", "/api/planning/forgotten"): Row(everyone(200)),
+    # --- reports (region-wide figures: reps 403, managers their region, admins any) -------
+    ("GET", "/api/reports/coverage"): Row(staff(200)),
+    # --- CSV export (every role: what it may see) ----------------------------------------
+    ("GET", "/api/export/customers.csv"): Row(everyone(200)),
+    ("GET", "/api/export/visits.csv"): Row(everyone(200)),
+    ("GET", "/api/export/gifts.csv"): Row(everyone(200)),
+    # --- CSV import (admins). A JSON body is no customer CSV: preview reports the missing
+    # columns (200), apply refuses with that report (409); the row checks the role guard.
+    ("POST", "/api/import/customers/preview"): Row(admin_only(200), None, lambda c: {"a": 1}),
+    ("POST", "/api/import/customers/apply"): Row(admin_only(409), None, lambda c: {"a": 1}),
     # --- admin --------------------------------------------------------------------------
     ("GET", "/api/admin/users"): Row(admin_only(200)),
     ("POST", "/api/admin/users"): Row(

@@ -1,0 +1,1 @@
+"""Manager and admin reports: the coverage dashboard (issue 6)."""
