@@ -38,3 +38,12 @@ async def test_unknown_api_route_is_problem_json_not_html(client: Any) -> None:
     response = await client.get("/api/definitely/not/here", headers={"accept": "text/html"})
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_large_json_is_gzipped_when_the_client_accepts_it(client: Any) -> None:
+    schema = await client.get("/schema/openapi.json", headers={"accept-encoding": "gzip"})
+    assert schema.status_code == 200
+    assert schema.headers["content-encoding"] == "gzip"
+    assert schema.json()["openapi"].startswith("3.")  # httpx decompressed it
+    plain = await client.get("/schema/openapi.json", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
