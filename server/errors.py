@@ -106,8 +106,23 @@ def _busy(exc: BaseException) -> bool:
     )
 
 
+def _duplicate(exc: BaseException) -> bool:
+    """A unique constraint caught a race the service's own check could not see (two
+    requests creating the same username, external id, ...): the loser changed nothing."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "uniqueviolation" in text or "unique constraint failed" in text
+
+
 def internal_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: an unexpected error is logged and answered as problem JSON, not HTML."""
+    if _duplicate(exc):
+        request.logger.warning("unique conflict on %s %s: %s", request.method, request.url.path, exc)
+        return ProblemDetailsException(
+            status_code=409,
+            title="Conflict",
+            detail="another request created the same thing at the same time; nothing was changed",
+            extra={"code": "conflict"},
+        ).to_response(request)
     if _busy(exc):
         request.logger.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
         return ProblemDetailsException(

@@ -36,3 +36,15 @@ async def test_other_unexpected_errors_stay_500_problem_json(
     assert response.status_code == 500
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "boom" not in response.text  # internals are logged, not sent
+
+
+async def test_a_unique_race_is_409_not_500(client: Any, world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    import server.auth.middleware as middleware
+
+    async def raced(_: Any) -> Any:
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: users.username")
+
+    monkeypatch.setattr(middleware, "user_by_id", raced)
+    response = await client.get("/api/me", headers=world["rob"].headers)
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
