@@ -45,6 +45,18 @@ class App:
     def unsynced(self) -> int:
         return int(self.pill.get_attribute("data-unsynced") or "0")
 
+    def settled_unsynced(self, quiet_ms: int = 1500, timeout_ms: int = 15_000) -> int:
+        """The pending count once it has stopped changing: the pill follows IndexedDB
+        through a live query, so it trails the writes of the last few milliseconds."""
+        value, still, waited = self.unsynced(), 0, 0
+        while still < quiet_ms and waited < timeout_ms:
+            self.page.wait_for_timeout(250)
+            waited += 250
+            now = self.unsynced()
+            still = still + 250 if now == value else 0
+            value = now
+        return value
+
     def last_sync(self) -> str:
         return self.pill.get_attribute("data-last-sync") or ""
 
