@@ -56,14 +56,15 @@ async def retry_deliveries(sender: PushSender) -> None:
 
 
 async def compact_sync(sender: PushSender) -> None:
-    """R-DEL-3: purge tombstones and removals every active device has already pulled."""
+    """R-DEL-3: purge tombstones and removals every active device has already pulled.
+
+    Idempotent, so it takes no leadership: it must never hold the planning lock that the
+    reminder jobs starting at the same moment need."""
     from server.sync.service import get_engine
 
-    async with reminders.planning_leader() as leader:
-        if leader:
-            purged = await get_engine().compact()
-            if purged:
-                log.info("sync compaction purged %d tombstones and removals", purged)
+    purged = await get_engine().compact()
+    if purged:
+        log.info("sync compaction purged %d tombstones and removals", purged)
 
 
 # (id, function, seconds between runs)
