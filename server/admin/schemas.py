@@ -9,6 +9,8 @@ from uuid import UUID
 
 import msgspec
 
+from server.auth.schemas import UserPublic
+
 Role = Literal["rep", "manager", "admin"]
 Locale = Literal["en", "zh"]
 Tier = Literal["A", "B", "C"]
@@ -61,17 +63,9 @@ class PasswordReset(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
 
 
-class UserAdminView(msgspec.Struct):
-    id: UUID
-    username: str
-    display_name: str
-    role: str
-    region_id: UUID | None
-    locale: str
-    time_zone: str
-    quiet_start: str
-    quiet_end: str
-    active: bool
+class UserAdminView(UserPublic):
+    """What an admin sees of a user: the public view plus when the account was made."""
+
     created_at: datetime
 
 
