@@ -31,21 +31,21 @@ def utcnow() -> datetime:
 
 
 async def due_reminders(sender: PushSender) -> None:
-    async with reminders.planning_leader() as leader:
+    async with reminders.planning_leader("due") as leader:
         if leader:
             await reminders.plan_due(utcnow())
     await delivery.deliver(sender, utcnow())
 
 
 async def overdue_reminders(sender: PushSender) -> None:
-    async with reminders.planning_leader() as leader:
+    async with reminders.planning_leader("overdue") as leader:
         if leader:
             await reminders.plan_overdue(utcnow())
     await delivery.deliver(sender, utcnow())
 
 
 async def manager_digest(sender: PushSender) -> None:
-    async with reminders.planning_leader() as leader:
+    async with reminders.planning_leader("digest") as leader:
         if leader:
             await reminders.plan_digest(utcnow())
     await delivery.deliver(sender, utcnow())

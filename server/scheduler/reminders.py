@@ -31,7 +31,10 @@ from server.tables import NotificationLog, User
 log = logging.getLogger("revisit.scheduler")
 
 MAX_LATENESS = timedelta(days=1)
-PLANNING_LOCK = 0x5245_5649_5349_5401  # pg advisory lock id ("REVISIT" + 1)
+# PostgreSQL advisory lock ids, one per kind of sweep ("REVISIT" + 1, 2, 3): a process
+# planning due reminders never makes another process skip its overdue or digest sweep.
+PLANNING_LOCKS = {"due": 0x5245_5649_5349_5401, "overdue": 0x5245_5649_5349_5402,
+                  "digest": 0x5245_5649_5349_5403}
 _CHUNK = 500
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -76,15 +79,16 @@ def whole_seconds(now: datetime) -> datetime:
 
 
 @asynccontextmanager
-async def planning_leader() -> AsyncIterator[bool]:
-    """On PostgreSQL only one process plans at a time (a transaction-scoped advisory lock);
-    the others skip the planning step. Correctness never depends on it: keys are unique and
-    claims are atomic. SQLite has one writer anyway."""
+async def planning_leader(kind: str) -> AsyncIterator[bool]:
+    """On PostgreSQL only one process plans a kind of reminder at a time (a transaction-scoped
+    advisory lock per kind); the others skip that planning step. Correctness never depends on
+    it: keys are unique and claims are atomic. SQLite has one writer anyway."""
+    lock = PLANNING_LOCKS[kind]
     if db.is_sqlite():
         yield True
         return
     async with db.engine().transaction():
-        rows = await NotificationLog.raw("SELECT pg_try_advisory_xact_lock({}) AS ok", PLANNING_LOCK)
+        rows = await NotificationLog.raw("SELECT pg_try_advisory_xact_lock({}) AS ok", lock)
         yield bool(rows and rows[0]["ok"])
 
 

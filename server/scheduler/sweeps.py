@@ -19,11 +19,12 @@ class SweepReport:
 
 async def plan_all(now: datetime) -> PlanReport:
     report = PlanReport()
-    async with reminders.planning_leader() as leader:
-        if leader:
-            report.add(await reminders.plan_due(now))
-            report.add(await reminders.plan_overdue(now))
-            report.add(await reminders.plan_digest(now))
+    plans = (("due", reminders.plan_due), ("overdue", reminders.plan_overdue),
+             ("digest", reminders.plan_digest))
+    for kind, plan in plans:
+        async with reminders.planning_leader(kind) as leader:
+            if leader:
+                report.add(await plan(now))
     return report
 
 
