@@ -511,6 +511,9 @@ class SyncEngine:
             raise Rejection("not_found", f"{m.table} {row_id} not found")
         new = dict(old)
         clocks = dict(old.get("clocks") or {})
+        for name in list(values):  # R-PUT-6: sequential writes of the implied fields
+            for other, implied in spec.fields[name].implies:
+                values.setdefault(other, (implied, clocks.get(other)))
         changed = False
         conflict_ids: list[str] = []
         for name, (value, base) in values.items():

@@ -80,6 +80,7 @@ class Field:
     server_set: bool = False  # ignored in a create row (R-SCHEMA-5)
     nullable: bool = False
     min_value: Decimal | None = None  # decimals only
+    implies: tuple[tuple[str, Any], ...] = ()  # other fields a put of this one also writes (R-PUT-6)
 
     @property
     def mutable(self) -> bool:
@@ -269,7 +270,7 @@ PLANNED_REVISITS = _table(
         _ID,
         _CUSTOMER_ID,
         _f("rep_id", "uuid", UUID, default=None, nullable=True),
-        _f("due_date", "date", dt.date, put_roles=ALL_ROLES),
+        _f("due_date", "date", dt.date, put_roles=ALL_ROLES, implies=(("source", "manual"),)),
         _f("source", "str", _enum("cadence", "manual"), default="manual", put_roles=ALL_ROLES),
         _f("status", "str", _enum("planned", "done", "skipped", "cancelled"), default="planned", put_roles=ALL_ROLES),
         _CREATED,

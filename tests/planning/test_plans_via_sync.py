@@ -4,6 +4,7 @@ and the scheduler reminds the rep of it. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -192,3 +193,46 @@ async def test_rest_rule_and_tier_changes_move_the_plan_a_phone_sees(
     assert again["due_date"] == date(2026, 4, 2)  # tier B's rule is untouched by deleting an A rule
     pulled = {c["id"]: c for c in await phone.pull_all() if c["table"] == "planned_revisits"}
     assert pulled[str(plan["id"])]["row"]["due_date"] == "2026-04-02"
+
+
+async def test_a_date_the_rep_moves_on_a_cadence_plan_stays_until_the_next_visit(
+    client: Any, app: Any, world: World
+) -> None:
+    """R-PUT-6: putting a plan's due date makes it a manual plan; a rule change does not move
+    it back, and the next visit completes it."""
+    admin = world["admin"].headers
+    await client.post("/api/admin/cadence-rules", json={"tier": "A", "interval_days": 14}, headers=admin)
+    phone = Phone(client, world["rob"])
+    customer, visit = uuid.uuid4(), uuid.uuid4()
+    await phone.push(
+        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
+        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
+    )
+    [plan] = await open_plans(customer)
+    assert (plan["due_date"], plan["source"]) == (date(2026, 3, 17), "cadence")
+    pulled = {c["id"]: c for c in await phone.pull_all() if c["table"] == "planned_revisits"}
+    base = pulled[str(plan["id"])]["row"]["clocks"]["due_date"]
+    phone.n += 1
+    put = {"kind": "put", "n": phone.n, "hlc": phone.clock.tick(phone._ms()), "table": "planned_revisits",
+           "id": str(plan["id"]), "fields": {"due_date": {"value": "2026-03-20", "base": base}}}
+    [moved] = await phone.push(put)
+    assert moved["status"] == "applied", moved
+    [plan] = await open_plans(customer)
+    assert (plan["due_date"], plan["source"]) == (date(2026, 3, 20), "manual")
+    clocks = plan["clocks"] if isinstance(plan["clocks"], dict) else json.loads(plan["clocks"])
+    assert clocks["source"] == put["hlc"]
+
+    tighter = await client.post("/api/admin/cadence-rules", json={
+        "tier": "A", "region_id": str(world.north), "interval_days": 7}, headers=admin)
+    assert tighter.status_code in (200, 201), tighter.text
+    [still] = await open_plans(customer)
+    assert (still["id"], still["due_date"]) == (plan["id"], date(2026, 3, 20))
+
+    later = uuid.uuid4()
+    await phone.push(phone.create("visits", later, {"customer_id": str(customer),
+                                                    "started_at": "2026-03-19T04:00:00+00:00"}))
+    [after] = await open_plans(customer)
+    assert (after["id"], after["due_date"], after["source"]) == (plan_id(customer, f"after:{later}"),
+                                                                 date(2026, 3, 26), "cadence")
+    done = await PlannedRevisit.select(PlannedRevisit.status).where(PlannedRevisit.id == plan["id"]).first()
+    assert done is not None and done["status"] == "done"
