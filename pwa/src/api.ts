@@ -108,20 +108,30 @@ export class Api {
     });
   }
 
-  /** An authorized JSON call; a 401 triggers one refresh and one retry. */
-  async call<T>(path: string, method = "GET", body?: unknown): Promise<T> {
+  /**
+   * Runs `send` with the access token; a 401 triggers one refresh and one retry. Answers
+   * the 2xx response (a non-2xx one is thrown as ApiError). Uploads and downloads that are
+   * not JSON (CSV import and export) bring their own `send`.
+   */
+  async authorized(send: (token: string) => Promise<Response>): Promise<Response> {
     const tokens = await getMeta("tokens", null, this.database);
     if (!tokens) throw new LoginRequired();
-    let res = await this.raw(path, method, body, tokens.access_token);
+    let res = await send(tokens.access_token);
     if (res.status === 401) {
       const fresh = await this.refresh(tokens.access_token);
-      res = await this.raw(path, method, body, fresh);
+      res = await send(fresh);
       if (res.status === 401) {
         await setMeta("needs_login", true, this.database);
         throw new LoginRequired();
       }
     }
     if (!res.ok) throw await parseError(res);
+    return res;
+  }
+
+  /** An authorized JSON call. */
+  async call<T>(path: string, method = "GET", body?: unknown): Promise<T> {
+    const res = await this.authorized((token) => this.raw(path, method, body, token));
     if (res.status === 204) return undefined as T;
     return (await res.json()) as T;
   }

@@ -64,15 +64,25 @@ export function App() {
       screen = <Settings onLocale={changeLocale} />;
       break;
     case "dashboard":
-      screen = user.role === "rep" ? <Today /> : <Lazy load={loadDashboard} />;
+      screen = user.role === "rep" ? <Today /> : <Lazy key="dashboard" load={loadDashboard} />;
       break;
     case "admin":
-      screen = user.role === "admin" ? <Lazy load={loadAdmin} /> : <Today />;
+      screen = user.role === "admin" ? <Lazy key="admin" load={loadAdmin} /> : <Today />;
+      break;
+    case "import-export": // the screen offers import to admins and export to everyone
+      screen = <Lazy key="import-export" load={loadImportExport} />;
       break;
     default:
       screen = <Today />;
   }
-  const tab = route.name === "customer" || route.name === "visit" || route.name === "note" ? "customers" : route.name;
+  const tab =
+    route.name === "customer" || route.name === "visit" || route.name === "note"
+      ? "customers"
+      : route.name === "import-export"
+        ? user.role === "admin"
+          ? "admin"
+          : "settings"
+        : route.name;
 
   return (
     <div data-locale={locale} key={locale}>
@@ -178,9 +188,11 @@ function Saved({ kind }: { kind: string }) {
   );
 }
 
-// Manager and admin screens load on demand: the rep's first screen stays small.
+// Manager and admin screens load on demand: the rep's first screen stays small. Each Lazy
+// has its own key, or going from one lazy screen to another would keep the first one.
 const loadDashboard = () => import("./screens/Dashboard").then((m) => m.Dashboard);
-const loadAdmin = () => import("./screens/Admin").then((m) => m.Admin);
+const loadAdmin = () => import("./screens/office").then((m) => m.Admin);
+const loadImportExport = () => import("./screens/office").then((m) => m.ImportExport);
 const loaded = new Map<unknown, ComponentType>();
 
 function Lazy({ load }: { load: () => Promise<ComponentType> }) {

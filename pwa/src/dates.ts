@@ -13,6 +13,26 @@ export function todayIn(timeZone: string | undefined, now: Date = new Date()): s
   }
 }
 
+/** The local calendar day of an instant, in `timeZone` (one formatter for many rows). */
+export function dayIn(timeZone: string | undefined): (iso: string) => string {
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+  } catch {
+    return (iso) => iso.slice(0, 10);
+  }
+  return (iso) => {
+    const at = new Date(iso);
+    return Number.isNaN(at.getTime()) ? iso.slice(0, 10) : format.format(at);
+  };
+}
+
+/** Monday of the week of `day` (ISO weeks, as the server's reports count them). */
+export function weekStart(day: string): string {
+  const weekday = (new Date(`${day}T00:00:00Z`).getUTCDay() + 6) % 7;
+  return addDays(day, -weekday);
+}
+
 export function addDays(day: string, n: number): string {
   const [y, m, d] = day.split("-").map(Number);
   const date = new Date(Date.UTC(y!, m! - 1, d!));

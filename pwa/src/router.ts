@@ -48,6 +48,7 @@ const ROUTES: Array<[string, RegExp]> = [
   ["settings", /^\/settings$/],
   ["dashboard", /^\/dashboard$/],
   ["admin", /^\/admin$/],
+  ["import-export", /^\/import-export$/],
 ];
 
 export function match(path: string): Match {

@@ -29,14 +29,41 @@ const data: Data = {
 
 describe("manager figures from the replica", () => {
   it("counts coverage, overdue and forgotten customers per rep", () => {
-    const [s] = repStats(data, "2026-11-25");
+    const [s] = repStats(data, "2026-11-25", new Date("2026-11-25T10:00:00Z"));
     expect(s!.owned).toBe(3);
     expect(s!.coverage.A).toEqual({ covered: 1, total: 1 });
     expect(s!.coverage.B).toEqual({ covered: 0, total: 1 });
     expect(s!.overdue).toBe(1); // b1's plan was due 2026-11-01
     expect(s!.forgotten).toBe(1); // c1 has no plan
-    expect(s!.visitsWeek).toBe(1);
+    expect([s!.visitsWeek, s!.visitsMonth]).toEqual([0, 1]); // Friday 20th is last week
     expect(s!.avgSatisfaction).toBe(5);
+  });
+
+  it("counts visits since Monday and since the 1st in the manager's time zone, as the report does", () => {
+    // Wednesday 2026-11-25, 10:00 in Shanghai (02:00 UTC)
+    const now = new Date("2026-11-25T02:00:00Z");
+    const at = (id: string, iso: string, satisfaction: number | null = null) =>
+      ({ ...visit(id, "a1", "2026-11-01", "0.00", satisfaction), started_at: iso }) as Visit;
+    const week: Data = {
+      ...data,
+      visits: [
+        at("sun-late", "2026-11-22T15:59:00Z"), // Sunday 23:59 local: last week
+        at("mon-early", "2026-11-22T16:01:00Z", 4), // Monday 00:01 local: this week
+        at("oct-31", "2026-10-31T15:30:00Z"), // 31 Oct 23:30 local: last month
+        at("nov-1", "2026-10-31T16:30:00Z"), // 1 Nov 00:30 local: this month
+        at("old", "2026-08-26T01:00:00Z", 1), // 91 days ago: outside the satisfaction window
+      ],
+      notes: [
+        { ...base, id: "n1", customer_id: "a1", kind: "complaint", status: "open", body: "late", created_at: "2026-11-23T03:00:00Z" } as Data["notes"][number],
+      ],
+    };
+    const [s] = repStats(week, "2026-11-25", now, "Asia/Shanghai");
+    expect(s!.visitsWeek).toBe(1);
+    expect(s!.visitsMonth).toBe(3);
+    expect(s!.avgSatisfaction).toBe(4);
+    expect(s!.oldestComplaintDays).toBe(1); // 47 hours: one whole day
+    const [utc] = repStats(week, "2026-11-25", now);
+    expect([utc!.visitsWeek, utc!.visitsMonth]).toEqual([0, 2]); // in UTC both late visits fall on Sunday
   });
 
   it("charts coverage by week and ranks order value (Pareto)", () => {

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 
 from server.auth.guards import admins_only
 from server.errors import ApiError
@@ -71,6 +74,23 @@ async def _file(request: Request[Any, Any, Any]) -> bytes:
     return b"".join(chunks)
 
 
+@dataclass
+class CsvUpload(Operation):
+    """The import routes read the raw body themselves (``_file``: a 413 before reading it
+    all), so Litestar has no ``data`` parameter to describe; the CSV body is declared here."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description=(
+                f"The CSV file itself (not a form): UTF-8 with or without BOM, or GBK; at most "
+                f"{imports.MAX_BYTES} bytes and {imports.MAX_ROWS} rows (413 beyond). The first "
+                "row names the columns; external_id, name and tier are required."
+            ),
+            content={CSV: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+        )
+
+
 class ImportController(Controller):
     path = "/api/import"
     tags = ["import"]
@@ -81,6 +101,7 @@ class ImportController(Controller):
         summary="Check a customer CSV: per-row report and counts of creates and updates",
         request_max_body_size=None,
         status_code=200,
+        operation_class=CsvUpload,
     )
     async def preview(self, request: Request[Any, Any, Any]) -> ImportReport:
         return await imports.preview(await _file(request))
@@ -90,6 +111,7 @@ class ImportController(Controller):
         summary="Import a customer CSV (all rows or none; 409 with the report if any is invalid)",
         request_max_body_size=None,
         status_code=200,
+        operation_class=CsvUpload,
     )
     async def apply(
         self, request: Request[Any, Any, Any], actor: NamedDependency[Actor]

@@ -39,3 +39,12 @@ async def test_schemas_name_their_constraints(client: Any) -> None:
     create = schemas["CustomerCreate"]
     assert set(create["required"]) == {"name", "tier"}
     assert "additionalProperties" not in create or create["additionalProperties"] is False
+
+
+async def test_import_operations_declare_a_csv_body(client: Any) -> None:
+    paths = (await client.get("/schema/openapi.json")).json()["paths"]
+    for path in ("/api/import/customers/preview", "/api/import/customers/apply"):
+        body = paths[path]["post"]["requestBody"]
+        assert body["required"] is True, path
+        assert list(body["content"]) == ["text/csv"], path
+        assert body["content"]["text/csv"]["schema"]["type"] == "string", path

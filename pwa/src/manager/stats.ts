@@ -1,9 +1,12 @@
 /**
  * The manager's figures, computed from the local replica (so the dashboard reads offline):
- * pure functions of rows and `today`, unit-tested in tests/manager.test.ts.
+ * pure functions of rows and `today`, unit-tested in tests/manager.test.ts. The per-rep
+ * figures follow the server's coverage report (server/reports/coverage.py) exactly: local
+ * days in the manager's time zone, visits since Monday and since the 1st, satisfaction over
+ * the last 90 × 24 hours, complaint age in whole elapsed days.
  */
 import type { CadenceRule, Customer, Gift, Note, PlannedRevisit, UserRow, Visit } from "../db";
-import { addDays, daysBetween } from "../dates";
+import { addDays, dayIn, daysBetween, weekStart } from "../dates";
 import { ruleFor } from "../planning";
 
 export interface Data {
@@ -33,12 +36,12 @@ export interface RepStats {
 
 const day = (iso: string) => iso.slice(0, 10);
 
-/** Last visit day per customer (live visits only). */
-export function lastVisitDays(visits: Visit[]): Map<string, string> {
+/** Last visit day per customer (live visits only), as local days of `localDay`. */
+export function lastVisitDays(visits: Visit[], localDay: (iso: string) => string = day): Map<string, string> {
   const out = new Map<string, string>();
   for (const v of visits) {
     if (v.deleted) continue;
-    const d = day(v.started_at);
+    const d = localDay(v.started_at);
     if ((out.get(v.customer_id) ?? "") < d) out.set(v.customer_id, d);
   }
   return out;
@@ -64,15 +67,23 @@ export function covered(c: Customer, rules: CadenceRule[], lastVisit: string | u
   return !!lastVisit && lastVisit <= asOf && daysBetween(lastVisit, asOf) <= rule.interval_days;
 }
 
-export function repStats(d: Data, today: string): RepStats[] {
+const DAY_MS = 86_400_000;
+export const SATISFACTION_DAYS = 90;
+
+/**
+ * Per rep of the replica. `today` is the manager's local day, `now` the instant it is, and
+ * `timeZone` the zone both are in (undefined: UTC).
+ */
+export function repStats(d: Data, today: string, now: Date = new Date(), timeZone?: string): RepStats[] {
+  const localDay = dayIn(timeZone);
   const customers = live(d.customers).filter((c) => !c.archived);
   const visits = live(d.visits);
-  const last = lastVisitDays(visits);
+  const last = lastVisitDays(visits, localDay);
   const open = openPlansByCustomer(d.plans);
-  const year = today.slice(0, 4);
-  const weekAgo = addDays(today, -7);
-  const monthAgo = addDays(today, -30);
-  const quarterAgo = addDays(today, -90);
+  const yearStart = `${today.slice(0, 4)}-01-01`;
+  const monday = weekStart(today);
+  const monthStart = `${today.slice(0, 8)}01`;
+  const satisfactionSince = now.getTime() - SATISFACTION_DAYS * DAY_MS;
   return d.users
     .filter((u) => !u.deleted && u.role === "rep")
     .map((rep) => {
@@ -92,18 +103,19 @@ export function repStats(d: Data, today: string): RepStats[] {
         else if (plans.some((p) => p.due_date < today)) overdue += 1;
       }
       const repVisits = visits.filter((v) => v.rep_id === rep.id);
-      const recent = repVisits.filter((v) => day(v.started_at) > quarterAgo && v.satisfaction != null);
-      const gifts = live(d.gifts).filter((g) => g.rep_id === rep.id && g.given_at.startsWith(year));
+      const visitDays = repVisits.map((v) => localDay(v.started_at));
+      const recent = repVisits.filter((v) => Date.parse(v.started_at) >= satisfactionSince && v.satisfaction != null);
+      const gifts = live(d.gifts).filter((g) => g.rep_id === rep.id && localDay(g.given_at) >= yearStart);
       const complaints = live(d.notes).filter((n) => n.kind === "complaint" && n.status === "open" && ids.has(n.customer_id));
-      const ages = complaints.map((n) => daysBetween(day(n.created_at), today));
+      const ages = complaints.map((n) => Math.max(0, Math.floor((now.getTime() - Date.parse(n.created_at)) / DAY_MS)));
       return {
         rep,
         owned: mine.length,
         coverage,
         overdue,
         forgotten,
-        visitsWeek: repVisits.filter((v) => day(v.started_at) > weekAgo).length,
-        visitsMonth: repVisits.filter((v) => day(v.started_at) > monthAgo).length,
+        visitsWeek: visitDays.filter((v) => v >= monday).length,
+        visitsMonth: visitDays.filter((v) => v >= monthStart).length,
         giftSpend: gifts.reduce((s, g) => s + g.quantity * Number(g.unit_value), 0),
         overCap: gifts.filter((g) => g.over_cap).length,
         avgSatisfaction: recent.length ? recent.reduce((s, v) => s + (v.satisfaction ?? 0), 0) / recent.length : null,

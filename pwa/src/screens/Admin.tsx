@@ -1,4 +1,5 @@
 import { useMemo, useState } from "preact/hooks";
+import { Link } from "../components/bits";
 import { todayIn } from "../dates";
 import { db, getMeta, type CadenceRule, type GiftItem, type Region } from "../db";
 import { uuid7 } from "../ids";
@@ -22,6 +23,11 @@ export function Admin() {
   return (
     <main data-testid="admin-screen">
       <h1>{t("admin.title")}</h1>
+      <p>
+        <Link href="/import-export" class="btn" testid="admin-import-export">
+          {t("io.title")}
+        </Link>
+      </p>
       <CadenceRules />
       <GiftCatalog />
       <AdminUsers />

@@ -28,7 +28,7 @@ export function Dashboard() {
   const user = useLive(() => getMeta("user", null), [], null);
   const data = useLive(loadData, [], null as Data | null);
   const today = todayIn(user?.time_zone);
-  const stats = useMemo(() => (data ? repStats(data, today) : []), [data, today]);
+  const stats = useMemo(() => (data ? repStats(data, today, new Date(), user?.time_zone) : []), [data, today, user?.time_zone]);
   const weeks = useMemo(() => (data ? coverageByWeek(data, today) : []), [data, today]);
   const par = useMemo(() => (data ? pareto(data, today) : null), [data, today]);
   const risks = useMemo(() => (data ? atRisk(data, today) : []), [data, today]);

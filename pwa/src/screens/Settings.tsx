@@ -1,4 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
+import { Link } from "../components/bits";
 import { getMeta } from "../db";
 import { useUnsyncedCount } from "../hooks";
 import { LOCALE_NAMES, LOCALES, formatNumber, getLocale, t, type Locale } from "../i18n";
@@ -120,6 +121,12 @@ export function Settings({ onLocale }: { onLocale: (l: Locale) => void }) {
             {t("settings.storage_request")}
           </button>
         )}
+      </section>
+
+      <section class="card">
+        <Link href="/import-export" class="btn" testid="settings-import-export">
+          {user?.role === "admin" ? t("io.title") : t("io.title_export")}
+        </Link>
       </section>
 
       <section class="card">
