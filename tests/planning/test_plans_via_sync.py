@@ -35,6 +35,12 @@ class Phone:
         return {"kind": "create", "n": self.n, "hlc": self.clock.tick(self._ms()), "table": table,
                 "id": str(row_id), "row": row}
 
+    def put(self, table: str, row_id: Any, fields: dict[str, tuple[Any, str | None]]) -> dict[str, Any]:
+        """A put of ``{field: (value, base clock)}``."""
+        self.n += 1
+        return {"kind": "put", "n": self.n, "hlc": self.clock.tick(self._ms()), "table": table, "id": str(row_id),
+                "fields": {k: {"value": v, "base": b} for k, (v, b) in fields.items()}}
+
     async def push(self, *mutations: dict[str, Any]) -> list[dict[str, Any]]:
         body = {"protocol": 1, "client_id": self.client_id, "clock": self.clock.tick(self._ms()),
                 "mutations": list(mutations)}
@@ -56,6 +62,16 @@ class Phone:
             cursor = page["cursor"]
             if not page["more"]:
                 return changes
+
+
+async def customer_visited_on_3_march(phone: Phone) -> tuple[uuid.UUID, uuid.UUID]:
+    """A new tier A customer and its visit of 3 March 2026, pushed by the phone."""
+    customer, visit = uuid.uuid4(), uuid.uuid4()
+    await phone.push(
+        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
+        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
+    )
+    return customer, visit
 
 
 async def open_plans(customer_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -167,11 +183,7 @@ async def test_rest_rule_and_tier_changes_move_the_plan_a_phone_sees(
     created = await client.post("/api/admin/cadence-rules", json={"tier": "A", "interval_days": 14}, headers=admin)
     assert created.status_code in (200, 201), created.text
     phone = Phone(client, world["rob"])
-    customer, visit = uuid.uuid4(), uuid.uuid4()
-    await phone.push(
-        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
-        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
-    )
+    customer, _ = await customer_visited_on_3_march(phone)
     [plan] = await open_plans(customer)
     assert plan["due_date"] == date(2026, 3, 17)
 
@@ -203,18 +215,12 @@ async def test_a_date_the_rep_moves_on_a_cadence_plan_stays_until_the_next_visit
     admin = world["admin"].headers
     await client.post("/api/admin/cadence-rules", json={"tier": "A", "interval_days": 14}, headers=admin)
     phone = Phone(client, world["rob"])
-    customer, visit = uuid.uuid4(), uuid.uuid4()
-    await phone.push(
-        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
-        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
-    )
+    customer, _ = await customer_visited_on_3_march(phone)
     [plan] = await open_plans(customer)
     assert (plan["due_date"], plan["source"]) == (date(2026, 3, 17), "cadence")
     pulled = {c["id"]: c for c in await phone.pull_all() if c["table"] == "planned_revisits"}
     base = pulled[str(plan["id"])]["row"]["clocks"]["due_date"]
-    phone.n += 1
-    put = {"kind": "put", "n": phone.n, "hlc": phone.clock.tick(phone._ms()), "table": "planned_revisits",
-           "id": str(plan["id"]), "fields": {"due_date": {"value": "2026-03-20", "base": base}}}
+    put = phone.put("planned_revisits", plan["id"], {"due_date": ("2026-03-20", base)})
     [moved] = await phone.push(put)
     assert moved["status"] == "applied", moved
     [plan] = await open_plans(customer)
