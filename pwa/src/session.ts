@@ -19,6 +19,7 @@ export class Session {
       if (await getMeta("needs_login", false)) return; // wait for the user to sign in again
       await this.client.sync();
     },
+    hasUnsent: async () => (await outboxCounts()).unsent > 0,
     onBlocked: (reason) => {
       if (reason === "update") void this.onUpdateNeeded?.();
     },

@@ -143,6 +143,11 @@ def test_background_sync_flushes_the_outbox_without_the_page(phone: Any, demo_se
     app.quick_note(customer_id, "Written offline, sent by the service worker")
     note_id = app.page.get_by_test_id("timeline-note").first.get_attribute("data-id")
     assert app.unsynced() >= 1
+    # a write made offline is handed to Background Sync at once
+    app.page.wait_for_function(
+        "async () => (await (await navigator.serviceWorker.getRegistration()).sync.getTags())"
+        ".includes('revisit-sync')"
+    )
 
     blank = phone.new_page()  # keep the context alive while the app page goes away
     app.page.close()

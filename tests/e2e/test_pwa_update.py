@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,15 +31,6 @@ def _deploy_new_version(dist: Path) -> None:
     sw.write_text(sw.read_text(encoding="utf-8") + "\n// deployed again\n", encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    bool(os.environ.get("REVISIT_TEST_DATABASE_URL")),
-    reason="quarantined on PostgreSQL: under heavy CPU load about one run in four, Chromium "
-    "keeps the new worker 'installed' after SKIP_WAITING (even a second SKIP_WAITING and "
-    "4 more minutes do not activate it) while a Background Sync tag is pending; the outbox "
-    "is empty and no lock is held. The update then applies at the next start. See the note "
-    "on the PWA issue",
-    strict=False,
-)
 def test_update_waits_for_the_outbox_then_applies_itself(browser: Any, own_deployment: Any) -> None:
     server, dist = own_deployment
     context = browser.new_context(

@@ -2,6 +2,11 @@
  * When to sync (DESIGN property 1): on start, on `online`, when the tab becomes visible,
  * every few minutes, soon after each local write; exponential backoff after failures;
  * one tab at a time through Web Locks (R-PUSH-9). Never blocks the UI.
+ *
+ * Background Sync is asked for only when the page may not be there to send: a write made
+ * offline, a round that could not reach the server, the app hidden with unsent work. While
+ * the app is open and online it sends itself, and no sync event keeps the old service
+ * worker busy when a new version waits to take over.
  */
 import { ApiError, LoginRequired, NetworkError } from "../api";
 import { UpdateRequired } from "./client";
@@ -14,6 +19,10 @@ export interface SchedulerOptions {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   lockName?: string;
+  /** whether the outbox holds unsent work (asked when the app is hidden) */
+  hasUnsent?: () => Promise<boolean>;
+  /** hands the outbox to the service worker for when the page is gone */
+  backgroundSync?: () => Promise<void>;
   /** called when a run ends for a reason the user must act on (login, update) */
   onBlocked?: (reason: "login" | "update") => void;
 }
@@ -33,7 +42,8 @@ export class SyncScheduler {
     this.trigger("online");
   };
   private readonly onVisible = () => {
-    if (document.visibilityState === "visible") this.trigger("visible");
+    if (document.visibilityState === "visible") void this.trigger("visible");
+    else void this.handOver();
   };
 
   constructor(opts: SchedulerOptions) {
@@ -43,6 +53,8 @@ export class SyncScheduler {
       baseBackoffMs: 5_000,
       maxBackoffMs: 5 * 60_000,
       lockName: "revisit-sync",
+      hasUnsent: async () => false,
+      backgroundSync: registerBackgroundSync,
       ...opts,
     };
   }
@@ -66,18 +78,23 @@ export class SyncScheduler {
     this.timer = null;
   }
 
-  /** A local write happened: sync soon (debounced), and ask for Background Sync too. */
+  /** A local write happened: sync soon (debounced); offline, leave it to Background Sync too. */
   afterWrite(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.trigger("write"), this.opts.afterWriteMs);
-    void registerBackgroundSync();
+    if (isOffline()) void this.opts.backgroundSync();
+  }
+
+  /** The app goes to the background: unsent work is left to Background Sync. */
+  private async handOver(): Promise<void> {
+    if (await this.opts.hasUnsent().catch(() => false)) await this.opts.backgroundSync();
   }
 
   /** Run now unless offline or backing off; `manual` ignores the backoff. */
   trigger(reason: string): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (typeof navigator !== "undefined" && navigator.onLine === false) return Promise.resolve();
+    if (isOffline()) return Promise.resolve();
     if (reason !== "manual" && Date.now() < this.blockedUntil) return Promise.resolve();
     if (this.running) {
       this.again = true;
@@ -96,7 +113,8 @@ export class SyncScheduler {
       if (e instanceof LoginRequired) this.opts.onBlocked?.("login");
       else if (e instanceof UpdateRequired) this.opts.onBlocked?.("update");
       else {
-        if (!(e instanceof NetworkError)) console.warn("sync failed", e);
+        if (e instanceof NetworkError) void this.opts.backgroundSync();
+        else console.warn("sync failed", e);
         this.failures += 1;
         const delay = Math.max(
           backoffDelay(this.failures, this.opts.baseBackoffMs, this.opts.maxBackoffMs),
@@ -130,6 +148,10 @@ export function backoffDelay(failures: number, base: number, max: number, rand: 
 }
 
 export const SYNC_TAG = "revisit-sync";
+
+function isOffline(): boolean {
+  return typeof navigator !== "undefined" && navigator.onLine === false;
+}
 
 /** Background Sync (Chromium): the SW flushes the outbox when connectivity returns. */
 export async function registerBackgroundSync(): Promise<void> {
