@@ -87,6 +87,7 @@ class Proc:
                 if httpx.get(url, timeout=2.0).status_code < 500:
                     return
             time.sleep(0.2)
+        self.stop()  # the caller never gets the server, so nothing else would stop it
         raise RuntimeError(f"{self.name} did not start: {self.tail()}")
 
     def wait_line(self, marker: str, timeout: float = 600.0) -> None:
@@ -97,6 +98,7 @@ class Proc:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited: {self.tail()}")
             time.sleep(0.2)
+        self.stop()  # the caller never gets the server, so nothing else would stop it
         raise RuntimeError(f"{self.name} did not get ready: {self.tail()}")
 
     def tail(self, n: int = 2000) -> str:

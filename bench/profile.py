@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import os
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,13 @@ from pathlib import Path
 from bench import data
 from bench import revisit as rv
 from bench.common import VENV_BIN, now_ms, scratch_dir
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) the process has used: less at the mercy of
+    other work on the machine than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summarize(raw: Path, top: int = 25) -> list[str]:
@@ -70,6 +78,7 @@ async def scenario(kind: str, records: int, work: Path) -> None:
                                             "--rate", "250", "--format", "raw", "--output", str(out), "--nonblocking"],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                     await asyncio.sleep(1.5)
+                    cpu0 = cpu_seconds(server.proc.proc.pid)
                     t0 = now_ms()
                     if name == "push":
                         await rv.push_batches(dev, tr, 100)
@@ -77,9 +86,11 @@ async def scenario(kind: str, records: int, work: Path) -> None:
                         await dev.pull(tr)
                         rv.check_device(dev, records)
                     ms = now_ms() - t0
+                    cpu = cpu_seconds(server.proc.proc.pid) - cpu0
                     spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
                     spy.wait(timeout=60)
-                    print(f"\n== {kind}: {name} ({'1,000 creates in batches of 100' if name == 'push' else f'{records:,} records'}) took {ms:.0f} ms")
+                    print(f"\n== {kind}: {name} ({'1,000 creates in batches of 100' if name == 'push' else f'{records:,} records'}) took {ms:.0f} ms; "
+                          f"server CPU {1000 * cpu:.0f} ms; load average {os.getloadavg()[0]:.1f}")
                     if out.exists():
                         print("\n".join(summarize(out)))
                         keep = Path("/tmp") / f"revisit-profile-{kind}-{name}.txt"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,6 +128,8 @@ class WriteContext:
     now: dt.datetime
     client_id: str | None
     deltas: dict[str, tuple[int, int]] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Scratch space that lives as long as the transaction (hooks keep caches here)."""
 
     def server_clock(self, row: Row | None = None) -> str:
         """A server stamp greater than every clock the row holds (R-MERGE-1)."""
@@ -213,6 +215,21 @@ def _default(spec: TableSpec, name: str, now: dt.datetime) -> Any:
 
     f = spec.fields[name]
     return None if f.default is REQUIRED else default_of(f, now)
+
+
+def _rows_read(mutations: Iterable[Mutation | Malformed]) -> list[tuple[str, str]]:
+    """The rows applying these mutations reads first: each create's own id (R-CREATE-1) and
+    its customer (R-CREATE-2), each put's row (R-PUT-5). A hint for ``WriteTx.prefetch``."""
+    keys: list[tuple[str, str]] = []
+    for m in mutations:
+        if isinstance(m, Create | Put):
+            keys.append((m.table, m.id))
+        if isinstance(m, Create):
+            spec = TABLES.get(m.table)
+            customer = m.row.get("customer_id")
+            if spec is not None and spec.customer_ref and isinstance(customer, str):
+                keys.append(("customers", customer))
+    return keys
 
 
 def _uuid(value: Any, what: str) -> str:
@@ -311,6 +328,7 @@ class SyncEngine:
                     expected=client.last_n + 1,
                 )
             ctx = WriteContext(self, tx, actor, now, client_id)
+            await tx.prefetch(_rows_read(m for m in mutations if m.n > client.last_n))
             results: list[MutationResult] = []
             for m in mutations:
                 if m.n <= client.last_n:  # R-PUSH-5
@@ -342,6 +360,7 @@ class SyncEngine:
         now = self.now()
         async with self.store.write() as tx:
             ctx = WriteContext(self, tx, actor, now, None)
+            await tx.prefetch(_rows_read(mutations))
             results = [await self._apply(ctx, m, None) for m in mutations]
             await ctx.flush()
             return results

@@ -10,7 +10,7 @@ import asyncio
 import copy
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -110,6 +110,9 @@ class _Tx:
     async def next_seq(self) -> int:
         self.s.counter += 1
         return self.s.counter
+
+    async def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        return None  # every get is a dictionary lookup already
 
     async def save(self, table: str, row: Row) -> None:
         self.s.tables[table][row["id"]] = copy.deepcopy(row)

@@ -9,6 +9,7 @@ suite (``tests/sync_contract/``) runs against both.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -66,6 +67,12 @@ class WriteTx(Protocol):
 
     async def next_seq(self) -> int: ...
     async def get(self, table: str, row_id: str) -> Row | None: ...
+    async def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """A hint: ``get`` will be asked for these (table, id) pairs. A store may read them
+        all at once now (one query per table instead of one per row) or do nothing; unknown
+        tables and ids that are not UUIDs are ignored."""
+        ...
+
     async def save(self, table: str, row: Row) -> None:
         """Insert or replace the full row (its ``seq`` already set by the engine)."""
         ...

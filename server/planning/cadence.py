@@ -156,7 +156,11 @@ def plan_id(customer_id: uuid.UUID, basis: str) -> uuid.UUID:
 
 
 def basis_for(last_visit: VisitFact | None) -> str:
-    return f"after:{str(last_visit.id).lower()}" if last_visit is not None else "initial"
+    return basis_of(last_visit.id if last_visit is not None else None)
+
+
+def basis_of(last_visit_id: uuid.UUID | None) -> str:
+    return f"after:{str(last_visit_id).lower()}" if last_visit_id is not None else "initial"
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -1,8 +1,13 @@
-"""Loading the live cadence rules (the scheduler's reminder leads, the hooks' rule list)."""
+"""What the cadence reads from the server's database: the live rules, and a customer's
+latest visit and plans (the cadence hooks' ``HistoryLoader``)."""
 
 from __future__ import annotations
 
-from server.planning.cadence import Rule
+import uuid
+from typing import Any
+
+from server.planning.cadence import PlanFact, Rule, VisitFact
+from server.planning.hooks import PlanIdFor, all_history, plan_fact, visit_fact
 from server.tables import CadenceRule
 
 
@@ -16,3 +21,29 @@ async def load_rules() -> list[Rule]:
         CadenceRule.reminder_lead_days,
     ).where(CadenceRule.deleted == False)  # noqa: E712
     return [Rule(**r) for r in rows]
+
+
+async def latest_history(
+    ctx: Any, customer_id: str, plan_id_for: PlanIdFor, recorded: uuid.UUID | None = None
+) -> tuple[list[VisitFact], list[PlanFact]]:
+    """The latest live visit, the open plans and the plan of that visit's basis, in one
+    indexed statement (``customer_id``) however long the customer's history; a second
+    only when the latest visit is neither ``recorded`` nor none and its plan is not open.
+
+    The latest visit is ``cadence.latest_visit``'s choice: the latest ``started_at``, ties
+    broken by the larger id (both databases order UUIDs as their lowercase text). The store
+    remembers the plans, so a plan the cadence then updates is not read again.
+    """
+    history = getattr(ctx.tx, "latest_visit_and_plans", None)
+    if history is None:  # not the Piccolo store
+        return await all_history(ctx, customer_id, plan_id_for, recorded)
+    guesses = {plan_id_for(None)} | ({plan_id_for(recorded)} if recorded is not None else set())
+    latest, rows = await history(customer_id, sorted(str(g) for g in guesses))
+    visits = [visit_fact(latest)] if latest is not None else []
+    plans = [plan_fact(row) for row in rows]
+    wanted = plan_id_for(visits[0].id if visits else None)
+    if wanted not in guesses and all(p.id != wanted for p in plans):
+        row = await ctx.tx.get("planned_revisits", str(wanted))
+        if row is not None:
+            plans.append(plan_fact(row))
+    return visits, plans

@@ -31,6 +31,15 @@ log = logging.getLogger("revisit.planning")
 Row = dict[str, Any]
 RulesLoader = Callable[[Any], Awaitable[list[Rule]]]  # (write context) -> live rules
 TierCustomers = Callable[[Any, set[str]], Awaitable[list[str]]]  # (ctx, tiers) -> customer ids
+PlanIdFor = Callable[[uuid.UUID | None], uuid.UUID]  # latest visit's id (None: none) -> its cadence plan's id
+HistoryLoader = Callable[[Any, str, PlanIdFor, uuid.UUID | None], Awaitable[tuple[list[VisitFact], list[PlanFact]]]]
+"""(ctx, customer id, plan id for a latest visit, the visit just recorded if any) -> the
+visits and plans the cadence needs.
+
+Enough is the latest live visit, every open plan and the plan whose id ``PlanIdFor`` gives
+for that visit (it may be closed): ``cadence.plan_changes`` decides the same from those as
+from every row (``all_history``). The visit just recorded is usually the latest, so a
+loader may look for its plan before it knows."""
 
 CUSTOMER_FIELDS = ("tier", "stage", "region_id", "archived")
 
@@ -50,6 +59,29 @@ def _day(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
+def visit_fact(row: Row) -> VisitFact:
+    return VisitFact(uuid.UUID(str(row["id"])), _instant(row["started_at"]), bool(row.get("deleted")))
+
+
+def plan_fact(row: Row) -> PlanFact:
+    return PlanFact(uuid.UUID(str(row["id"])), _day(row["due_date"]), str(row.get("source") or "cadence"),
+                    str(row.get("status") or "planned"), bool(row.get("deleted")))
+
+
+async def all_history(
+    ctx: Any, customer_id: str, plan_id_for: PlanIdFor, recorded: uuid.UUID | None = None
+) -> tuple[list[VisitFact], list[PlanFact]]:
+    """Every visit and plan of the customer (``WriteTx.customer_rows``): right for any store."""
+    visits: list[VisitFact] = []
+    plans: list[PlanFact] = []
+    for table, row in await ctx.tx.customer_rows(customer_id):
+        if table == "visits":
+            visits.append(visit_fact(row))
+        elif table == "planned_revisits":
+            plans.append(plan_fact(row))
+    return visits, plans
+
+
 def rule_from_row(row: Row) -> Rule:
     return Rule(
         id=uuid.UUID(str(row["id"])),
@@ -65,9 +97,14 @@ def rule_from_row(row: Row) -> Rule:
 class PlanningHooks:
     """The hooks, given how to list rules and customers of a tier in the current store."""
 
-    def __init__(self, load_rules: RulesLoader, tier_customers: TierCustomers) -> None:
+    RULES = "planning.rules"  # the write context's memo: the live rules, read once per transaction
+
+    def __init__(
+        self, load_rules: RulesLoader, tier_customers: TierCustomers, load_history: HistoryLoader = all_history
+    ) -> None:
         self.load_rules = load_rules
         self.tier_customers = tier_customers
+        self.load_history = load_history
 
     def as_mapping(self) -> dict[str, list[Callable[..., Awaitable[None]]]]:
         return {
@@ -89,6 +126,7 @@ class PlanningHooks:
             await self.recompute(ctx, str(new["id"]))
 
     async def on_rule(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
+        ctx.memo.pop(self.RULES, None)  # the rules changed: the next recompute reads them again
         watched = ("tier", "region_id", "stage", "interval_days", "reminder_lead_days", "deleted")
         if old is not None and all(old.get(f) == new.get(f) for f in watched):
             return
@@ -114,18 +152,11 @@ class PlanningHooks:
         if customer_row is None or customer_row.get("deleted"):
             return []
         customer = await self._customer(ctx, customer_row)
-        visits: list[VisitFact] = []
-        plans: list[PlanFact] = []
-        for table, row in await ctx.tx.customer_rows(customer_id):
-            if table == "visits":
-                visits.append(VisitFact(uuid.UUID(str(row["id"])), _instant(row["started_at"]),
-                                        bool(row.get("deleted"))))
-            elif table == "planned_revisits":
-                plans.append(PlanFact(uuid.UUID(str(row["id"])), _day(row["due_date"]),
-                                      str(row.get("source") or "cadence"),
-                                      str(row.get("status") or "planned"), bool(row.get("deleted"))))
+        visits, plans = await self.load_history(
+            ctx, customer_id, lambda last: cadence.plan_id(customer.id, cadence.basis_of(last)), _uuid(completed_by)
+        )
         if rules is None:
-            rules = await self.load_rules(ctx)
+            rules = await self._rules(ctx)
         changes = cadence.plan_changes(
             customer, rules, visits, plans, completed_by=_uuid(completed_by)
         )
@@ -146,6 +177,11 @@ class PlanningHooks:
                           for k, v in change.fields.items()}
                 await ctx.update_as_server("planned_revisits", str(change.id), fields)
         return changes
+
+    async def _rules(self, ctx: Any) -> list[Rule]:
+        if self.RULES not in ctx.memo:
+            ctx.memo[self.RULES] = await self.load_rules(ctx)
+        return list(ctx.memo[self.RULES])
 
     async def _customer(self, ctx: Any, row: Row) -> CustomerFacts:
         time_zone = cadence.DEFAULT_TIME_ZONE

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from server.planning.cadence import Rule
-from server.planning.facts import load_rules
+from server.planning.facts import latest_history, load_rules
 from server.planning.hooks import PlanningHooks
 from server.tables import Customer
 from sync.actor import Actor
@@ -46,7 +46,7 @@ async def _tier_customers(ctx: Any, tiers: set[str]) -> list[str]:
 
 
 def server_hooks() -> PlanningHooks:
-    return PlanningHooks(_rules, _tier_customers)
+    return PlanningHooks(_rules, _tier_customers, latest_history)
 
 
 def planning_hooks() -> dict[str, list[Any]]:

@@ -1,8 +1,9 @@
 """``PiccoloSyncStore``: the ``sync.store.SyncStore`` protocol on the Piccolo tables.
 
-Raw SQL through Piccolo (``Table.raw`` with ``{}`` placeholders) inside one transaction
-per call of ``read()``/``write()``. Rows cross the boundary in wire form (R-SCHEMA-1);
-this module converts them to and from database values per ``sync.schema``.
+Raw SQL with ``{}`` placeholders (as ``Table.raw`` takes it) on the connection of one
+Piccolo transaction per call of ``read()``/``write()`` (``_q``). Rows cross the boundary
+in wire form (R-SCHEMA-1); this module converts them to and from database values per
+``sync.schema`` with functions compiled once per table.
 
 Ordering of commits (R-CUR-1): ``write()`` first increments the ``sync_counter`` row.
 On PostgreSQL that row lock is held until commit, on SQLite the transaction is
@@ -12,95 +13,205 @@ On PostgreSQL that row lock is held until commit, on SQLite the transaction is
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
+from string import Formatter
 from typing import Any, cast
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import dict_factory
 
 from server import db
 from server.tables import SyncCounter
 from sync import checksum
 from sync.buckets import GLOBAL
-from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES, Field
+from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES
 from sync.store import BucketStats, ClientState, Row, StoredChange
 
 EPOCH_KEY = "sync_epoch"  # shared with server/backup.py, which changes it on restore
 
 
 async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
-    return await SyncCounter.raw(sql, *args)  # type: ignore[no-any-return]
+    """Raw SQL with ``{}`` placeholders, as ``Table.raw`` runs it, in the current transaction.
+
+    Inside a transaction (every store call) the statement goes straight to the
+    transaction's connection: Piccolo's ``raw`` would also re-parse the template on every
+    call and, on SQLite, send ``PRAGMA foreign_keys = 1`` before each statement (the
+    connection has it on already, and inside a transaction the pragma does nothing), which
+    doubles the hand-offs to aiosqlite's thread. Same SQL, same arguments, same rows.
+    """
+    rows = await _fetch(sql, args)
+    return rows if not rows or isinstance(rows[0], dict) else [dict(r.items()) for r in rows]
+
+
+async def _fetch(sql: str, args: Sequence[Any]) -> list[Any]:
+    """``_q`` without making dicts of PostgreSQL's records (for ``_row``, which only reads them)."""
+    engine = SyncCounter._meta.db
+    tx = engine.current_transaction.get()
+    if tx is None:
+        return await SyncCounter.raw(sql, *args)  # type: ignore[no-any-return]
+    if isinstance(engine, PostgresEngine):
+        return await tx.connection.fetch(_compiled(sql, "postgres"), *args)  # type: ignore[no-any-return]
+    connection = tx.connection
+    connection.row_factory = dict_factory
+    async with connection.execute(_compiled(sql, "sqlite"), args) as cursor:
+        return await cursor.fetchall()  # type: ignore[no-any-return]
+
+
+_COMPILED: dict[tuple[str, str], str] = {}
+
+
+def _compiled(sql: str, engine_type: str) -> str:
+    """``{}`` to ``$n`` (PostgreSQL) or ``?`` (SQLite), parsed as Piccolo's QueryString does."""
+    key = (sql, engine_type)
+    text = _COMPILED.get(key)
+    if text is None:
+        parts: list[str] = []
+        n = 0
+        for literal, field_name, _, _ in Formatter().parse(sql):
+            parts.append(literal)
+            if field_name is not None:
+                n += 1
+                parts.append(f"${n}" if engine_type == "postgres" else "?")
+        text = _COMPILED[key] = "".join(parts)
+    return text
 
 
 # --- value conversion ---------------------------------------------------------------------
+#
+# Compiled once per table: a pull converts every field of every row it sends, and a push
+# every field of every row it writes, so the dispatch on the field's kind happens here,
+# not per value. Each entry names a column and the function for its non-null values
+# (None: the value passes as it is).
 
 
-def _to_db(f: Field, value: Any) -> Any:
-    if f.kind == "json":  # Text columns holding JSON; JSON null is the text "null"
-        return msgspec.json.encode(value).decode()
-    if value is None:
-        return None
-    match f.kind:
-        case "datetime":
-            return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
-        case "date":
-            return dt.date.fromisoformat(value)
-        case "decimal":
-            return Decimal(value)
-        case "uuid":
-            return uuid.UUID(str(value))
-        case "json":
-            return msgspec.json.encode(value).decode()
-        case _:
-            return value
+def _json_in(value: Any) -> str:
+    return msgspec.json.encode(value).decode()  # Text columns holding JSON; JSON null is "null"
 
 
-def _from_db(f: Field, value: Any) -> Any:
-    if value is None:
-        return None
-    match f.kind:
-        case "uuid":
-            return str(value)
-        case "datetime":
-            if isinstance(value, str):
-                value = dt.datetime.fromisoformat(value)
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=dt.UTC)
-            return msgspec.to_builtins(value.astimezone(dt.UTC))
-        case "date":
-            return value.isoformat() if isinstance(value, dt.date) else str(value)
-        case "decimal":
-            return str(Decimal(str(value)).quantize(CENTS))
-        case "json":
-            return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
-        case "float":
-            return float(value)
-        case "int":
-            return int(value)
-        case "bool":
-            return bool(value)
-        case _:
-            return value
+def _datetime_in(value: Any) -> dt.datetime:
+    return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+
+
+def _uuid_in(value: Any) -> uuid.UUID:
+    return uuid.UUID(str(value))
+
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _uuid_out(value: Any) -> str:
+    if isinstance(value, str):
+        return value if _CANONICAL_UUID.fullmatch(value) else str(uuid.UUID(value))
+    return str(value)
+
+
+def _datetime_out(value: Any) -> Any:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return msgspec.to_builtins(value.astimezone(dt.UTC))
+
+
+def _date_out(value: Any) -> str:
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def _decimal_out(value: Any) -> str:
+    return str(Decimal(str(value)).quantize(CENTS))
+
+
+def _json_out(value: Any) -> Any:
+    return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
+
+
+_IN: dict[str, Any] = {"datetime": _datetime_in, "date": dt.date.fromisoformat, "decimal": Decimal, "uuid": _uuid_in}
+_OUT: dict[str, Any] = {
+    "uuid": _uuid_out,
+    "datetime": _datetime_out,
+    "date": _date_out,
+    "decimal": _decimal_out,
+    "json": _json_out,
+    "float": float,
+    "int": int,
+    "bool": bool,
+}
+_DECODERS: dict[str, tuple[tuple[str, Any], ...]] = {
+    name: tuple((f.name, _OUT.get(f.kind)) for f in spec.fields.values()) for name, spec in TABLES.items()
+}
+_ENCODERS: dict[str, tuple[tuple[str, Any, bool], ...]] = {
+    name: tuple((f.name, _IN.get(f.kind), f.kind == "json") for f in spec.fields.values())
+    for name, spec in TABLES.items()
+}
+
+
+def _row(table: str, raw: Mapping[str, Any]) -> Row:
+    """A database row in wire form (R-SCHEMA-1)."""
+    out: Row = {}
+    get = raw.get
+    for name, conv in _DECODERS[table]:
+        value = get(name)
+        out[name] = value if value is None or conv is None else conv(value)
+    return out
+
+
+def _db_values(table: str, row: Mapping[str, Any]) -> list[Any]:
+    """The row's values in column order as the database takes them (the inverse of ``_row``)."""
+    out: list[Any] = []
+    get = row.get
+    for name, conv, is_json in _ENCODERS[table]:
+        value = get(name)
+        if is_json:
+            out.append(_json_in(value))
+        else:
+            out.append(value if value is None or conv is None else conv(value))
+    return out
+
+
+_encode_row = msgspec.json.Encoder().encode  # a remembered row (``_Writer``): JSON, so each read is a copy
+_decode_row = msgspec.json.Decoder().decode
+
+
+# --- SQL text ----------------------------------------------------------------------------------
 
 
 def _columns(table: str) -> list[str]:
     return list(TABLES[table].fields)
 
 
-def _select(table: str) -> str:
-    return ", ".join(_columns(table))
-
-
-def _row(table: str, raw: Mapping[str, Any]) -> Row:
-    fields = TABLES[table].fields
-    return {name: _from_db(fields[name], raw.get(name)) for name in fields}
-
-
 def _placeholders(n: int) -> str:
     return ", ".join("{}" for _ in range(n))
+
+
+def _upsert_sql(table: str) -> str:
+    cols = _columns(table)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
+    return (
+        f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
+        f"ON CONFLICT (id) DO UPDATE SET {updates}"
+    )
+
+
+_UPSERT: dict[str, str] = {name: _upsert_sql(name) for name in TABLES}
+_SELECT: dict[str, str] = {name: ", ".join(spec.fields) for name, spec in TABLES.items()}
+# SQLite: ``+col`` is the column's value as stored, without its declared type, so the
+# driver's per-value converters (Piccolo registers one per declared type: text to
+# ``uuid.UUID``, ``datetime``, ``Decimal``, ...) do not run in aiosqlite's thread only for
+# ``_row`` to turn the values back into wire text: ``_row``'s functions take the stored
+# values as they are (UUID and date text, timestamps as text, 0/1, REAL for decimals).
+_SELECT_SQLITE: dict[str, str] = {
+    name: ", ".join(f"+{c} AS {c}" for c in spec.fields) for name, spec in TABLES.items()
+}
+
+
+def _select(table: str) -> str:
+    """The table's columns for a SELECT whose rows go through ``_row``."""
+    return (_SELECT if isinstance(SyncCounter._meta.db, PostgresEngine) else _SELECT_SQLITE)[table]
 
 
 # --- transactions ----------------------------------------------------------------------------
@@ -118,7 +229,7 @@ class _Reader:
         return str(rows[0]["value"]) if rows else "initial"
 
     async def get(self, table: str, row_id: str) -> Row | None:
-        rows = await _q(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", uuid.UUID(row_id))
+        rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", (uuid.UUID(row_id),))
         return _row(table, rows[0]) if rows else None
 
     async def get_client(self, client_id: str) -> ClientState | None:
@@ -181,11 +292,8 @@ class _Reader:
         last = int(hits[-1]["seq"])
         fetched: dict[tuple[str, str], Row] = {}
         for table in sorted({h["tbl"] for h in hits} & set(tables)):
-            rows = await _q(
-                f"SELECT {_select(table)} FROM {table} WHERE {where}seq > {{}} AND seq <= {{}}",
-                *args,
-                after,
-                last,
+            rows = await _fetch(
+                f"SELECT {_select(table)} FROM {table} WHERE {where}seq > {{}} AND seq <= {{}}", (*args, after, last)
             )
             for raw in rows:
                 r = _row(table, raw)
@@ -226,11 +334,21 @@ class _Reader:
 
 
 class _Writer(_Reader):
-    """A write transaction holding the counter row (R-CUR-1)."""
+    """A write transaction holding the counter row (R-CUR-1).
+
+    It remembers the rows it read (``get``, ``prefetch``, ``latest_visit_and_plans``) until
+    it writes them, so the customer a push's visits name or the region of a recompute is
+    read once per transaction, not once per mutation; ``save`` forgets the row, so the next
+    ``get`` reads what was written. Results of a push (``save_result``) are written together
+    before commit (nothing reads them in the transaction that made them, except
+    ``get_result``, which writes them first).
+    """
 
     def __init__(self, first_seq: int) -> None:
         self._next = first_seq
         self.last_seq = first_seq - 1
+        self._known: dict[tuple[str, str], bytes | None] = {}  # msgspec JSON of the row, None: absent
+        self._results: dict[str, str] = {}
 
     async def next_seq(self) -> int:
         seq = self._next
@@ -238,22 +356,78 @@ class _Writer(_Reader):
         self.last_seq = seq
         return seq
 
-    async def save(self, table: str, row: Row) -> None:
-        fields = TABLES[table].fields
-        cols = _columns(table)
-        values = [_to_db(fields[c], row.get(c)) for c in cols]
-        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
-        await _q(
-            f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
-            f"ON CONFLICT (id) DO UPDATE SET {updates}",
-            *values,
+    async def get(self, table: str, row_id: str) -> Row | None:
+        key = (table, str(uuid.UUID(str(row_id))))
+        if key in self._known:
+            known = self._known[key]
+            return None if known is None else cast(Row, _decode_row(known))
+        row = await super().get(table, key[1])
+        self._known[key] = None if row is None else _encode_row(row)
+        return row
+
+    async def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Read the rows ``keys`` name, one query per table, so later ``get``s need none."""
+        by_table: dict[str, set[str]] = {}
+        for table, row_id in keys:
+            if table not in TABLES:
+                continue
+            try:
+                key = (table, str(uuid.UUID(str(row_id))))
+            except ValueError:
+                continue
+            if key not in self._known:
+                by_table.setdefault(table, set()).add(key[1])
+        for table, ids in by_table.items():
+            for chunk in chunks(sorted(ids), 500):
+                rows = await _fetch(
+                    f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(chunk))})",
+                    [uuid.UUID(i) for i in chunk],
+                )
+                found = {}
+                for raw in rows:
+                    r = _row(table, raw)
+                    found[r["id"]] = r
+                for row_id in chunk:
+                    r = found.get(row_id)
+                    self._known[(table, row_id)] = None if r is None else _encode_row(r)
+
+    def _remember(self, table: str, raws: Iterable[Mapping[str, Any]]) -> list[Row]:
+        rows = [_row(table, raw) for raw in raws]
+        for r in rows:
+            self._known[(table, r["id"])] = _encode_row(r)
+        return rows
+
+    async def latest_visit_and_plans(self, customer_id: str, plan_ids: Sequence[str]) -> tuple[Row | None, list[Row]]:
+        """For the cadence, in one statement: the customer's latest live visit (latest
+        ``started_at``, then the larger id; only ``id`` and ``started_at``) and its open
+        planned revisits plus those with ``plan_ids``, whole and remembered like ``get``."""
+        vid = "lv.id" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+lv.id"  # as ``_select``
+        visit_cols = ", ".join(
+            vid if c == "id" else "lv.started_at" if c == "created_at" else "NULL"
+            for c in TABLES["planned_revisits"].fields
         )
+        cid = uuid.UUID(customer_id)
+        ids = [uuid.UUID(i) for i in plan_ids] or [cid]  # the customer's id names no plan
+        raws = await _fetch(
+            f"SELECT 'p' AS k, {_select('planned_revisits')} FROM planned_revisits WHERE customer_id = {{}} "
+            f"AND ((status = {{}} AND deleted = {{}}) OR id IN ({_placeholders(len(ids))})) "
+            f"UNION ALL SELECT 'v' AS k, {visit_cols} FROM (SELECT id, started_at FROM visits "
+            "WHERE customer_id = {} AND deleted = {} ORDER BY started_at DESC, id DESC LIMIT 1) AS lv",
+            (cid, "planned", False, *ids, cid, False),
+        )
+        visit = next((r for r in raws if r["k"] == "v"), None)
+        latest = None if visit is None else {"id": _uuid_out(visit["id"]), "started_at": _datetime_out(visit["created_at"])}
+        return latest, self._remember("planned_revisits", (r for r in raws if r["k"] == "p"))
+
+    async def save(self, table: str, row: Row) -> None:
+        self._known.pop((table, str(uuid.UUID(str(row["id"])))), None)
+        await _q(_UPSERT[table], *_db_values(table, row))
 
     async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:
         out: list[tuple[str, Row]] = []
         for table in CUSTOMER_CHILDREN:
-            rows = await _q(
-                f"SELECT {_select(table)} FROM {table} WHERE customer_id = {{}}", uuid.UUID(customer_id)
+            rows = await _fetch(
+                f"SELECT {_select(table)} FROM {table} WHERE customer_id = {{}}", (uuid.UUID(customer_id),)
             )
             out.extend((table, _row(table, r)) for r in rows)
         return out
@@ -282,17 +456,26 @@ class _Writer(_Reader):
         await _save_client(state, now)
 
     async def get_result(self, client_id: str, n: int) -> bytes | None:
+        await self.flush_results()
         rows = await _q("SELECT result FROM sync_results WHERE key = {}", f"{client_id}:{n}")
         return rows[0]["result"].encode() if rows else None
 
     async def save_result(self, client_id: str, n: int, result: bytes) -> None:
-        await _q(
-            "INSERT INTO sync_results (key, result, created_at) VALUES ({}, {}, {}) "
-            "ON CONFLICT (key) DO UPDATE SET result = excluded.result",
-            f"{client_id}:{n}",
-            result.decode(),
-            dt.datetime.now(dt.UTC),
-        )
+        self._results[f"{client_id}:{n}"] = result.decode()
+
+    async def flush_results(self) -> None:
+        """Write the results kept by ``save_result``: one statement per 300."""
+        if not self._results:
+            return
+        items, self._results = list(self._results.items()), {}
+        now = dt.datetime.now(dt.UTC)
+        for chunk in chunks(items, 300):
+            await _q(
+                "INSERT INTO sync_results (key, result, created_at) VALUES "
+                + ", ".join("({}, {}, {})" for _ in chunk)
+                + " ON CONFLICT (key) DO UPDATE SET result = excluded.result",
+                *(v for key, result in chunk for v in (key, result, now)),
+            )
 
     async def user_of_client(self, client_id: str) -> str | None:
         rows = await _q("SELECT user_id FROM sync_clients WHERE client_id = {}", client_id)
@@ -360,6 +543,7 @@ class PiccoloSyncStore:
             first = int(rows[0]["value"])
             writer = _Writer(first)
             yield writer
+            await writer.flush_results()
             if writer.last_seq > first:  # hand out the whole block before commit
                 await _q("UPDATE sync_counter SET value = {} WHERE name = 'changes'", writer.last_seq)
 

@@ -1,0 +1,85 @@
+"""What a write transaction reads back is what it wrote, whether or not the store
+remembers rows (``prefetch``, the Piccolo store's per-transaction row memory) or keeps
+results to write them together before commit. Memory, SQLite and (with
+``REVISIT_TEST_DATABASE_URL``) PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sync.schema import TABLES
+from tests.sync_contract.test_store_contract import backend, row, store, uid  # noqa: F401 (fixtures)
+
+
+async def saved(store: Any, table: str) -> dict[str, Any]:  # noqa: F811
+    async with store.write() as tx:
+        r = row(table, await tx.next_seq())
+        await tx.save(table, r)
+    return r
+
+
+async def test_prefetch_then_get_gives_the_rows_and_absences(store: Any) -> None:  # noqa: F811
+    a = await saved(store, "notes")
+    missing = uid()
+    async with store.write() as tx:
+        await tx.prefetch([("notes", a["id"]), ("notes", missing), ("notes", "not-a-uuid"), ("nope", missing),
+                           ("notes", a["id"].upper())])
+        assert await tx.get("notes", a["id"]) == a
+        assert await tx.get("notes", missing) is None
+
+
+async def test_a_row_read_back_is_a_copy_and_a_save_is_seen(store: Any) -> None:  # noqa: F811
+    a = await saved(store, "customers")
+    fresh = uid()
+    async with store.write() as tx:
+        await tx.prefetch([("customers", a["id"]), ("visits", fresh)])
+        got = await tx.get("customers", a["id"])
+        got["tags"].append("changed in place")
+        got["clocks"]["tier"] = "x"
+        assert await tx.get("customers", a["id"]) == a  # the caller's edits are not the store's
+        b = {**a, "tier": "B", "seq": await tx.next_seq()}
+        await tx.save("customers", b)
+        assert await tx.get("customers", a["id"]) == b
+        v = row("visits", await tx.next_seq(), id=fresh, customer_id=a["id"])
+        assert await tx.get("visits", fresh) is None
+        await tx.save("visits", v)
+        assert await tx.get("visits", fresh) == v
+    async with store.read() as rx:
+        assert await rx.get("customers", a["id"]) == b
+        assert await rx.get("visits", fresh) == v
+
+
+async def test_results_are_readable_in_their_transaction_and_after(store: Any) -> None:  # noqa: F811
+    client = f"dev-{uid()[:8]}"
+    async with store.write() as tx:
+        await tx.save_result(client, 1, b'{"n":1,"status":"applied"}')
+        await tx.save_result(client, 2, b'{"n":2,"status":"duplicate"}')
+        assert await tx.get_result(client, 1) == b'{"n":1,"status":"applied"}'
+        await tx.save_result(client, 3, b'{"n":3,"status":"applied"}')
+    async with store.write() as tx:
+        assert [await tx.get_result(client, n) for n in (1, 2, 3, 4)] == [
+            b'{"n":1,"status":"applied"}', b'{"n":2,"status":"duplicate"}', b'{"n":3,"status":"applied"}', None]
+
+
+async def test_a_pulled_row_is_the_row_written(store: Any) -> None:  # noqa: F811
+    """Every kind of value in wire form (R-SCHEMA-1), as ``changes`` sends it (R-PULL-2) and
+    as ``get`` reads it."""
+    values = [
+        ("visits", {"started_at": "2026-11-25T00:00:00.250000Z", "ended_at": "2026-11-25T01:00:00Z",
+                    "order_value": "1234567.89", "satisfaction": 5, "latitude": 31.0, "planned_for": "2026-11-24",
+                    "outcome": '["茶", "杯"]', "deleted": True}),
+        ("customers", {"tags": ["a", "b"], "latitude": 31.2, "key_account": True, "archived": False}),
+        ("gifts", {"unit_value": "0.10", "quantity": 3, "over_cap": True}),
+        ("planned_revisits", {"due_date": "2026-12-31", "status": "done"}),
+    ]
+    owner = uid()
+    async with store.write() as tx:
+        written = []
+        for table, v in values:
+            r = row(table, await tx.next_seq(), owner_id=owner, **{k: x for k, x in v.items() if k in TABLES[table].fields})
+            await tx.save(table, r)
+            written.append(r)
+    async with store.read() as rx:
+        pulled = [c.row for c in await rx.changes(f"rep:{owner}", 0, await rx.high_water(), 100)]
+        assert pulled == [await rx.get(table, r["id"]) for r, (table, _) in zip(written, values, strict=True)]
+    assert pulled == written
