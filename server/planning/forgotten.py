@@ -53,10 +53,15 @@ def _scope(actor: Actor) -> tuple[str, list[Any]]:
     return "c.owner_id = {}", [actor.user_id]
 
 
-async def forgotten_page(actor: Actor, limit: int, offset: int) -> ForgottenPage:
+def forgotten_sql(actor: Actor) -> tuple[str, list[Any]]:
+    """``FROM … WHERE`` selecting the customers in the actor's scope with no open plan, and
+    its parameters: the one definition of "forgotten" (this list and the coverage report)."""
     where, args = _scope(actor)
-    base = _BASE % where
-    params = [False, False, *args, False]
+    return _BASE % where, [False, False, *args, False]
+
+
+async def forgotten_page(actor: Actor, limit: int, offset: int) -> ForgottenPage:
+    base, params = forgotten_sql(actor)
     total = await Customer.raw("SELECT COUNT(*) AS n " + base, *params)
     rows = await Customer.raw(
         "SELECT c.id AS id, c.name AS name, c.tier AS tier, c.stage AS stage, "

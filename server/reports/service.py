@@ -44,15 +44,9 @@ async def viewing_actor(actor: Actor, region_id: UUID | None) -> Actor:
 
 async def _forgotten_by_owner(view: Actor) -> Counter[UUID | None]:
     """Per owner, the customers ``server.planning.forgotten`` lists (no open plan)."""
-    where, args = forgotten._scope(view)
+    base, params = forgotten.forgotten_sql(view)
     rows = await Customer.raw(
-        "SELECT c.owner_id AS owner_id, COUNT(*) AS n "
-        + forgotten._BASE % where
-        + " GROUP BY c.owner_id",
-        False,
-        False,
-        *args,
-        False,
+        "SELECT c.owner_id AS owner_id, COUNT(*) AS n " + base + " GROUP BY c.owner_id", *params
     )
     return Counter({_uuid(r["owner_id"]): int(r["n"]) for r in rows})
 
