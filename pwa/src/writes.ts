@@ -85,8 +85,18 @@ export async function logVisit(v: VisitInput): Promise<string> {
       },
     });
   }
-  await createRows(rows);
-  await planAfterVisit(v.customer, visitId, v.started_at, v.next_visit);
+  const nextPlanId = await planIdAfterVisit(v.customer.id, visitId); // WebCrypto: before the transaction
+  const database = db();
+  // One transaction, in the order docs/scheduling.md gives: the next plan, the old plans
+  // done, then the visit (so the server finds the rep's date already there and keeps it).
+  await database.transaction(
+    "rw",
+    [database.visits, database.gifts, database.planned_revisits, database.cadence_rules, database.regions, database.outbox, database.meta],
+    async () => {
+      await planAfterVisit(v.customer, nextPlanId, v.started_at, v.next_visit);
+      await createRows(rows);
+    },
+  );
   return visitId;
 }
 
@@ -104,32 +114,36 @@ export async function cadenceDateAfter(customer: Customer, startedAt: string): P
 }
 
 /**
- * Mirror of the server's reaction to a visit (server/planning/cadence.py): open plans are
- * done and the cadence plan with the deterministic id follows, so device and server write
- * the same plan. A date the rep chose instead becomes a manual plan (manual wins).
+ * Mirror of the server's reaction to a visit (server/planning/cadence.py): the plan that
+ * follows the visit gets the deterministic id the server computes, so both write the same
+ * plan, and the open plans are done. A date the rep chose makes it a manual plan, which the
+ * server keeps (manual wins).
  */
-async function planAfterVisit(customer: Customer, visitId: string, startedAt: string, chosen: string | null): Promise<void> {
+async function planAfterVisit(customer: Customer, planId: string, startedAt: string, chosen: string | null): Promise<void> {
   const open = await db()
     .planned_revisits.where("customer_id")
     .equals(customer.id)
     .filter((p) => !p.deleted && p.status === "planned")
     .toArray();
-  for (const p of open) await putFields("planned_revisits", p.id, { status: "done" });
   const cadence = await cadenceDateAfter(customer, startedAt);
   const manual = chosen && chosen !== cadence;
   const due = manual ? chosen : cadence;
-  if (!due) return;
+  if (due) await createPlan(customer, planId, due, manual ? "manual" : "cadence");
+  for (const p of open) await putFields("planned_revisits", p.id, { status: "done" });
+}
+
+async function createPlan(customer: Customer, id: string, due: string, source: "manual" | "cadence"): Promise<void> {
   await createRows([
     {
       table: "planned_revisits",
       row: {
-        id: manual ? uuid7() : await planIdAfterVisit(customer.id, visitId),
+        id,
         customer_id: customer.id,
         rep_id: customer.owner_id,
         owner_id: customer.owner_id,
         region_id: customer.region_id,
         due_date: due,
-        source: manual ? "manual" : "cadence",
+        source,
         status: "planned",
         created_at: new Date().toISOString(),
       },

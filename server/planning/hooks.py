@@ -11,6 +11,8 @@ and devices receive the plans on their next pull.
   archived moves (or cancels) the open cadence plan.
 - ``cadence_rules``: a created, edited or deleted rule recomputes the customers of the
   tiers it touches (old and new tier).
+- ``planned_revisits``: a new open manual plan (a date set through REST, or by a client that
+  wrote it after the visit) cancels the open cadence plan beside it.
 
 Rows arrive in wire form (R-SCHEMA-1: ids and dates as strings).
 """
@@ -82,6 +84,10 @@ async def all_history(
     return visits, plans
 
 
+def _open_manual(row: Row) -> bool:
+    return row.get("source") == "manual" and (row.get("status") or "planned") == "planned" and not row.get("deleted")
+
+
 def rule_from_row(row: Row) -> Rule:
     return Rule(
         id=uuid.UUID(str(row["id"])),
@@ -111,6 +117,7 @@ class PlanningHooks:
             "visits": [self.on_visit],
             "customers": [self.on_customer],
             "cadence_rules": [self.on_rule],
+            "planned_revisits": [self.on_plan],
         }
 
     # --- the hooks ------------------------------------------------------------------------
@@ -124,6 +131,15 @@ class PlanningHooks:
     async def on_customer(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
         if old is None or any(old.get(f) != new.get(f) for f in CUSTOMER_FIELDS):
             await self.recompute(ctx, str(new["id"]))
+
+    async def on_plan(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
+        # A manual date wins over the cadence (cadence.reconcile). A plan named after a visit
+        # (its uuid5 id, docs/scheduling.md) is written before that visit, which completes
+        # the other plans itself. The recompute writes cadence or closed plans only, so this
+        # never triggers itself.
+        named_after_visit = uuid.UUID(str(new["id"])).version == 5
+        if not named_after_visit and _open_manual(new) and (old is None or not _open_manual(old)):
+            await self.recompute(ctx, str(new["customer_id"]))
 
     async def on_rule(self, ctx: Any, table: str, old: Row | None, new: Row) -> None:
         ctx.memo.pop(self.RULES, None)  # the rules changed: the next recompute reads them again

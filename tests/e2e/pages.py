@@ -123,6 +123,7 @@ class App:
         order_value: str,
         gift: bool,
         notes: str = "",
+        next_visit: str | None = None,
     ) -> str:
         self.open_customer(customer_id)
         self.page.get_by_test_id("log-visit").click()
@@ -136,6 +137,8 @@ class App:
         if gift:
             self.page.get_by_test_id("add-gift").click()
             self.page.get_by_test_id("gift-line").wait_for()
+        if next_visit:
+            self.page.get_by_test_id("visit-next").fill(next_visit)
         self.page.get_by_test_id("save-visit").click()
         self.page.get_by_test_id("saved-banner").wait_for()
         visit = self.page.get_by_test_id("timeline-visit").first

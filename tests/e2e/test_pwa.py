@@ -85,6 +85,30 @@ def test_offline_visit_with_gift_and_note_survives_reload_and_syncs_once(
         api.close()
 
 
+def test_the_next_visit_date_the_rep_chooses_is_the_one_plan_on_phone_and_server(
+    phone: Any, demo_server: Any
+) -> None:
+    app = App(phone.new_page()).login(REP)
+    app.wait_for_service_worker()
+    app.wait_for_first_sync()
+    customer_id = app.first_customer_id()
+    chosen = app.page.evaluate(  # later than any tier's cadence, so the two cannot be confused
+        "() => new Date(Date.now() + 200 * 86400000).toISOString().slice(0, 10)"
+    )
+    app.log_visit(customer_id, outcome="Chose a date", satisfaction=5, order_value="0", gift=False,
+                  next_visit=chosen)
+    app.sync_now()
+    app.page.reload()
+    assert app.open_customer(customer_id).get_by_test_id("next-visit").get_attribute("data-due") == chosen
+
+    api = ApiUser(demo_server.url, REP)
+    try:
+        plans = api.get("/api/planned-revisits", customer_id=customer_id, status="planned")
+        assert [(p["due_date"], p["source"]) for p in plans["items"]] == [(chosen, "manual")]
+    finally:
+        api.close()
+
+
 def test_two_devices_edit_the_same_field_offline_and_the_loser_can_be_restored(
     phone: Any, tablet: Any
 ) -> None:

@@ -242,3 +242,28 @@ async def test_a_date_the_rep_moves_on_a_cadence_plan_stays_until_the_next_visit
                                                                  date(2026, 3, 26), "cadence")
     done = await PlannedRevisit.select(PlannedRevisit.status).where(PlannedRevisit.id == plan["id"]).first()
     assert done is not None and done["status"] == "done"
+
+
+async def test_a_next_date_the_rep_chooses_at_the_visit_is_the_only_open_plan(
+    client: Any, app: Any, world: World
+) -> None:
+    """The PWA records a visit and the date the rep chose as a new manual plan in one push;
+    the cadence plan the visit made on the server gives way to it, on the phone too."""
+    await client.post("/api/admin/cadence-rules", json={"tier": "A", "interval_days": 14},
+                      headers=world["admin"].headers)
+    phone = Phone(client, world["rob"])
+    customer, visit = uuid.uuid4(), uuid.uuid4()
+    manual = uuid.uuid4()
+    results = await phone.push(
+        phone.create("customers", customer, {"name": "Acme", "tier": "A"}),
+        phone.create("visits", visit, {"customer_id": str(customer), "started_at": "2026-03-03T04:00:00+00:00"}),
+        phone.create("planned_revisits", manual, {"customer_id": str(customer), "due_date": "2026-03-25",
+                                                  "source": "manual", "status": "planned"}),
+    )
+    assert [r["status"] for r in results] == ["applied"] * 3, results
+    [plan] = await open_plans(customer)
+    assert (plan["id"], plan["due_date"], plan["source"]) == (manual, date(2026, 3, 25), "manual")
+
+    rows = {c["id"]: c["row"] for c in await phone.pull_all() if c["table"] == "planned_revisits"}
+    assert {i for i, r in rows.items() if r["status"] == "planned" and not r["deleted"]} == {str(manual)}
+    assert rows[str(plan_id(customer, f"after:{visit}"))]["status"] == "cancelled"

@@ -232,8 +232,13 @@ async def test_plans_list_create_and_move(client: Any, world: World, book: Book)
     plan = r.json()
     assert plan["source"] == "manual" and plan["status"] == "planned"
     assert plan["rep_id"] == str(world["rob"].id)
+    # the manual date wins: the cadence plan beside it is cancelled (docs/scheduling.md)
+    listed = (await client.get("/api/planned-revisits?status=planned", headers=h)).json()
+    assert [p["id"] for p in listed["items"]] == [plan["id"]]
+    old = (await client.get(f"/api/planned-revisits/{book.of['rob'].plan}", headers=h)).json()
+    assert old["status"] == "cancelled"
     moved = await client.patch(
-        f"/api/planned-revisits/{book.of['rob'].plan}", json={"due_date": "2026-12-05"}, headers=h
+        f"/api/planned-revisits/{plan['id']}", json={"due_date": "2026-12-05"}, headers=h
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["due_date"] == "2026-12-05" and moved.json()["source"] == "manual"
@@ -241,9 +246,18 @@ async def test_plans_list_create_and_move(client: Any, world: World, book: Book)
         f"/api/planned-revisits/{plan['id']}", json={"status": "done"}, headers=world["ann"].headers
     )
     assert done.json()["status"] == "done"
-    assert (await client.get("/api/planned-revisits?status=planned", headers=h)).json()[
-        "total"
-    ] == 1
+    assert (await client.get("/api/planned-revisits?status=planned", headers=h)).json()["total"] == 0
+
+
+async def test_moving_a_plan_makes_it_manual(client: Any, world: World, book: Book) -> None:
+    h = world["rita"].headers
+    plan = book.of["rita"].plan
+    moved = await client.patch(f"/api/planned-revisits/{plan}", json={"due_date": "2026-12-05"}, headers=h)
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["due_date"], moved.json()["source"], moved.json()["status"]) == (
+        "2026-12-05", "manual", "planned")
+    listed = (await client.get("/api/planned-revisits?status=planned", headers=h)).json()
+    assert [p["id"] for p in listed["items"]] == [str(plan)]
 
 
 async def test_manual_plan_for_a_rep_of_another_region_is_refused(

@@ -67,7 +67,7 @@ export function CustomerDetailView({ id }: { id: string }) {
         )}
       </div>
 
-      <section class="card" data-testid="next-visit">
+      <section class="card" data-testid="next-visit" data-due={d.nextPlan?.due_date ?? ""}>
         <strong>{t("customer.next_visit")}: </strong>
         {d.nextPlan ? formatDay(d.nextPlan.due_date) : t("customer.no_plan")}
       </section>
