@@ -83,22 +83,23 @@ async def _customers(client: Any, world: World, **params: Any) -> list[dict[str,
 
 
 async def _pull(client: Any, world: World, who: str) -> dict[str, list[dict[str, Any]]]:
-    """Every row a brand-new device of ``who`` receives (docs/sync-protocol.md §9)."""
+    """Every row a brand-new device of ``who`` ends up with (docs/sync-protocol.md §9),
+    applied by id as a device does: the today plan of R-PULL-4 comes again in the feed."""
     import time
 
     client_id = uuid4().hex
     clock = f"{int(time.time() * 1000):012x}-0000-{client_id}"
     body: dict[str, Any] = {"protocol": 1, "client_id": client_id, "clock": clock, "cursor": None}
-    rows: dict[str, list[dict[str, Any]]] = {}
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
     while True:
         r = await client.post("/api/sync/pull", json=body, headers=world[who].headers)
         assert r.status_code == 200, r.text
         page = r.json()
         for change in page["changes"]:
             if change["row"] is not None:
-                rows.setdefault(change["table"], []).append(change["row"])
+                rows.setdefault(change["table"], {})[change["id"]] = change["row"]
         if not page["more"]:
-            return rows
+            return {table: list(by_id.values()) for table, by_id in rows.items()}
         body["cursor"] = page["cursor"]
 
 
