@@ -2,8 +2,12 @@
 
     .venv/bin/python -m bench.profile [--db sqlite|postgres] [--records 10000]
 
-Prints, per scenario, the functions with the most samples (inclusive, our code and the
-libraries), and keeps the collapsed stacks in the scratch folder for flame graphs.
+Scenarios: ``push`` (1,000 creates in batches of 100), ``pull`` (the initial sync of the
+whole bucket in pages of 500), ``pull-small`` (the pushing device pulls its creates back,
+and any plans they made, 5 per page: small requests that each move its position) and
+``pull-empty`` (200 pulls of the same device, now up to date). Prints, per scenario, the
+server's CPU time (also per request) and the functions with the most samples (inclusive,
+our code and the libraries); the collapsed stacks are kept in /tmp for flame graphs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+
+import msgspec
 
 from bench import data
 from bench import revisit as rv
@@ -53,6 +59,15 @@ def summarize(raw: Path, top: int = 25) -> list[str]:
     return lines
 
 
+SMALL = 200  # requests of the small-pull scenarios
+WHAT = {
+    "push": "1,000 creates in batches of 100",
+    "pull": "{records:,} records, pages of 500",
+    "pull-small": f"the pushed creates back, {1000 // SMALL} per page; each page moves the position",
+    "pull-empty": f"{SMALL} pulls of an up-to-date device",
+}
+
+
 async def scenario(kind: str, records: int, work: Path) -> None:
     database = rv.new_database(kind, work, "profile")
     try:
@@ -65,11 +80,12 @@ async def scenario(kind: str, records: int, work: Path) -> None:
         server = rv.RevisitServer(database, work, "profile")
         try:
             async with rv.http_client(server.base) as client:
-                for name in ("push", "pull"):
-                    who = push_rep if name == "push" else pull_rep
-                    token = await rv.login(client, who[1])
-                    tr = rv.HttpTransport(client, token)
-                    dev = rv.new_device(who[1])
+                devices = {}
+                for who in (push_rep, pull_rep):
+                    devices[who[0]] = (rv.new_device(who[1]), rv.HttpTransport(client, await rv.login(client, who[1])))
+                for name in ("push", "pull", "pull-small", "pull-empty"):
+                    who = pull_rep if name == "pull" else push_rep
+                    dev, tr = devices[who[0]]
                     if name == "push":
                         await dev.pull(tr)
                         rv.visit_creates(dev, data.records(1000, who[0], 1000, f"prof-{uuid.uuid4()}"))
@@ -79,18 +95,32 @@ async def scenario(kind: str, records: int, work: Path) -> None:
                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                     await asyncio.sleep(1.5)
                     cpu0 = cpu_seconds(server.proc.proc.pid)
+                    calls = tr.requests
                     t0 = now_ms()
                     if name == "push":
                         await rv.push_batches(dev, tr, 100)
-                    else:
+                    elif name == "pull":
                         await dev.pull(tr)
                         rv.check_device(dev, records)
+                    elif name == "pull-small":  # the pushed visits (and any plans they made) come back 5 per page
+                        await dev.pull(tr, limit=1000 // SMALL)
+                        rv.check_device(dev)
+                    else:  # the requests of ``Device.pull`` without its replica work (checksums over every row)
+                        for _ in range(SMALL):
+                            body = {"protocol": 1, "client_id": dev.client_id, "clock": dev.clock.tick(dev.now_ms()),
+                                    "cursor": dev.cursor, "limit": 500}
+                            status, raw = await tr.call(dev, "pull", msgspec.json.encode(body))
+                            resp = msgspec.json.decode(raw)
+                            if status != 200 or resp["changes"] or resp["more"]:
+                                raise RuntimeError(f"pull of an up-to-date device: {status} {raw[:300]!r}")
                     ms = now_ms() - t0
                     cpu = cpu_seconds(server.proc.proc.pid) - cpu0
                     spy.send_signal(2)  # SIGINT: py-spy writes its output and exits
                     spy.wait(timeout=60)
-                    print(f"\n== {kind}: {name} ({'1,000 creates in batches of 100' if name == 'push' else f'{records:,} records'}) took {ms:.0f} ms; "
-                          f"server CPU {1000 * cpu:.0f} ms; load average {os.getloadavg()[0]:.1f}")
+                    n = tr.requests - calls
+                    print(f"\n== {kind}: {name} ({WHAT[name].format(records=records)}) took {ms:.0f} ms; "
+                          f"server CPU {1000 * cpu:.0f} ms; {n} requests, {ms / n:.1f} ms wall and "
+                          f"{1000 * cpu / n:.2f} ms server CPU per request; load average {os.getloadavg()[0]:.1f}")
                     if out.exists():
                         print("\n".join(summarize(out)))
                         keep = Path("/tmp") / f"revisit-profile-{kind}-{name}.txt"

@@ -3,7 +3,8 @@
 Raw SQL with ``{}`` placeholders (as ``Table.raw`` takes it) on the connection of one
 Piccolo transaction per call of ``read()``/``write()`` (``_q``). Rows cross the boundary
 in wire form (R-SCHEMA-1); this module converts them to and from database values per
-``sync.schema`` with functions compiled once per table.
+``sync.schema`` with functions compiled once per table. On SQLite, read transactions
+(pull, verify) run on connections kept open between them (``_ReadPool``).
 
 Ordering of commits (R-CUR-1): ``write()`` first increments the ``sync_counter`` row.
 On PostgreSQL that row lock is held until commit, on SQLite the transaction is
@@ -13,6 +14,7 @@ On PostgreSQL that row lock is held until commit, on SQLite the transaction is
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -21,9 +23,10 @@ from decimal import Decimal
 from string import Formatter
 from typing import Any, cast
 
+import aiosqlite
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, dict_factory
 
 from server import db
 from server.tables import SyncCounter
@@ -44,22 +47,33 @@ async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
     connection has it on already, and inside a transaction the pragma does nothing), which
     doubles the hand-offs to aiosqlite's thread. Same SQL, same arguments, same rows.
     """
-    rows = await _fetch(sql, args)
-    return rows if not rows or isinstance(rows[0], dict) else [dict(r.items()) for r in rows]
-
-
-async def _fetch(sql: str, args: Sequence[Any]) -> list[Any]:
-    """``_q`` without making dicts of PostgreSQL's records (for ``_row``, which only reads them)."""
     engine = SyncCounter._meta.db
     tx = engine.current_transaction.get()
     if tx is None:
         return await SyncCounter.raw(sql, *args)  # type: ignore[no-any-return]
     if isinstance(engine, PostgresEngine):
-        return await tx.connection.fetch(_compiled(sql, "postgres"), *args)  # type: ignore[no-any-return]
+        return [dict(r.items()) for r in await tx.connection.fetch(_compiled(sql, "postgres"), *args)]
     connection = tx.connection
     connection.row_factory = dict_factory
-    async with connection.execute(_compiled(sql, "sqlite"), args) as cursor:
-        return await cursor.fetchall()  # type: ignore[no-any-return]
+    # one hand-off to aiosqlite's thread (``execute`` + ``fetchall`` + closing the cursor were three)
+    return list(await connection.execute_fetchall(_compiled(sql, "sqlite"), args))
+
+
+async def _fetch(sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+    """``_q`` for the rows of ``_row``: each a sequence in the SELECT's column order
+    (SQLite tuples, PostgreSQL records), no dict per row."""
+    engine = SyncCounter._meta.db
+    tx = engine.current_transaction.get()
+    if tx is None:
+        return [tuple(r.values()) for r in await SyncCounter.raw(sql, *args)]
+    if isinstance(engine, PostgresEngine):
+        return await tx.connection.fetch(_compiled(sql, "postgres"), *args)  # type: ignore[no-any-return]
+    connection = tx.connection
+    connection.row_factory = None
+    try:
+        return list(await connection.execute_fetchall(_compiled(sql, "sqlite"), args))
+    finally:
+        connection.row_factory = dict_factory  # what Piccolo's own queries on it expect
 
 
 _COMPILED: dict[tuple[str, str], str] = {}
@@ -112,6 +126,13 @@ def _uuid_out(value: Any) -> str:
 
 def _datetime_out(value: Any) -> Any:
     if isinstance(value, str):
+        # SQLite holds what Piccolo wrote, ``str()`` of a UTC datetime: "YYYY-MM-DD HH:MM:SS"
+        # with ".ffffff" when the microseconds are not 0, then "+00:00". Its wire form (what
+        # msgspec makes of that datetime) is the same text with "T" and "Z", so it is cut,
+        # not parsed and formatted again; any other text takes the general path.
+        n = len(value)
+        if (n == 25 or (n == 32 and value[19] == ".")) and value[10] == " " and value.endswith("+00:00"):
+            return f"{value[:10]}T{value[11:-6]}Z"
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
@@ -150,14 +171,27 @@ _ENCODERS: dict[str, tuple[tuple[str, Any, bool], ...]] = {
 }
 
 
-def _row(table: str, raw: Mapping[str, Any]) -> Row:
-    """A database row in wire form (R-SCHEMA-1)."""
-    out: Row = {}
-    get = raw.get
-    for name, conv in _DECODERS[table]:
-        value = get(name)
-        out[name] = value if value is None or conv is None else conv(value)
-    return out
+def _decoder(table: str) -> Any:
+    """``_row`` of one table as one generated function: a dict display that converts each
+    column in place (no loop, no lookup by name), ``r`` in the order of ``_select``."""
+    env: dict[str, Any] = {}
+    items = []
+    for i, (name, conv) in enumerate(_DECODERS[table]):
+        if conv is None:
+            items.append(f"{name!r}: r[{i}]")
+        else:
+            env[f"c{i}"] = conv
+            items.append(f"{name!r}: None if (v := r[{i}]) is None else c{i}(v)")
+    exec(f"def decode(r):\n    return {{{', '.join(items)}}}\n", env)
+    return env["decode"]
+
+
+_ROW = {name: _decoder(name) for name in TABLES}
+
+
+def _row(table: str, raw: Sequence[Any]) -> Row:
+    """A database row (a sequence in the order of ``_select``) in wire form (R-SCHEMA-1)."""
+    return _ROW[table](raw)  # type: ignore[no-any-return]
 
 
 def _db_values(table: str, row: Mapping[str, Any]) -> list[Any]:
@@ -220,6 +254,9 @@ def _select(table: str) -> str:
 class _Reader:
     """Queries every transaction may make."""
 
+    def __init__(self) -> None:
+        self._stats: dict[str, BucketStats] | None = {}  # None: not a read-only transaction
+
     async def high_water(self) -> int:
         rows = await _q("SELECT value FROM sync_counter WHERE name = 'changes'")
         return int(rows[0]["value"]) if rows else 0
@@ -246,6 +283,17 @@ class _Reader:
         return ClientState(r["client_id"], str(r["user_id"]), int(r["last_n"]), int(r["pulled_seq"]), seen)
 
     async def bucket_stats(self, bucket: str) -> BucketStats:
+        """In a read transaction (one snapshot) the answer cannot change: asked again for
+        the same bucket (the cursor check, then the checksums of the last page), it is
+        not read again."""
+        if self._stats is None:
+            return await self._bucket_stats(bucket)
+        stats = self._stats.get(bucket)
+        if stats is None:
+            stats = self._stats[bucket] = await self._bucket_stats(bucket)
+        return stats
+
+    async def _bucket_stats(self, bucket: str) -> BucketStats:
         rows = await _q(
             "SELECT count, checksum, compacted_through FROM sync_buckets WHERE bucket = {}", bucket
         )
@@ -270,28 +318,30 @@ class _Reader:
             tables, where, args = (*CUSTOMER_DATA, "users"), "region_id = {} AND ", (uuid.UUID(key),)
         branches: list[str] = []
         params: list[Any] = []
+        # SQLite: the ids as stored (UUID text), as in ``_select``
+        plus = "" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+"
         for i, table in enumerate(tables):
             branches.append(
-                f"SELECT * FROM (SELECT '{table}' AS tbl, id, seq FROM {table} WHERE {where}"
+                f"SELECT * FROM (SELECT '{table}' AS tbl, {plus}id AS id, seq FROM {table} WHERE {where}"
                 f"seq > {{}} AND seq <= {{}} ORDER BY seq LIMIT {limit}) AS b{i}"
             )
             params += [*args, after, upto]
         branches.append(
-            "SELECT * FROM (SELECT tbl, row_id AS id, seq FROM sync_removals WHERE bucket = {} "
+            f"SELECT * FROM (SELECT tbl, {plus}row_id AS id, seq FROM sync_removals WHERE bucket = {{}} "
             f"AND seq > {{}} AND seq <= {{}} ORDER BY seq LIMIT {limit}) AS br"
         )
         params += [bucket, after, upto]
-        hits = await _q(
+        hits = await _fetch(  # (tbl, id, seq)
             f"SELECT tbl, id, seq FROM ({' UNION ALL '.join(branches)}) AS u ORDER BY seq LIMIT {limit}",
-            *params,
+            params,
         )
         if not hits:
             return []
         # The hits are the bucket's first changes after ``after``, so each table's rows of
         # the page are exactly its rows with after < seq <= (last hit): one range scan each.
-        last = int(hits[-1]["seq"])
+        last = int(hits[-1][2])
         fetched: dict[tuple[str, str], Row] = {}
-        for table in sorted({h["tbl"] for h in hits} & set(tables)):
+        for table in sorted({h[0] for h in hits} & set(tables)):
             rows = await _fetch(
                 f"SELECT {_select(table)} FROM {table} WHERE {where}seq > {{}} AND seq <= {{}}", (*args, after, last)
             )
@@ -300,7 +350,7 @@ class _Reader:
                 fetched[(table, r["id"])] = r
         out: list[StoredChange] = []
         for h in hits:
-            table, row_id, seq = h["tbl"], str(h["id"]), int(h["seq"])
+            table, row_id, seq = h[0], _uuid_out(h[1]), int(h[2])
             row = fetched.get((table, row_id))
             out.append(StoredChange(seq, table, row_id, row if row is not None and row["seq"] == seq else None))
         return out
@@ -312,12 +362,10 @@ class _Reader:
     async def today_plan(self, rep_id: str, today: dt.date) -> list[tuple[str, Row]]:
         plans = [
             _row("planned_revisits", r)
-            for r in await _q(
+            for r in await _fetch(
                 f"SELECT {_select('planned_revisits')} FROM planned_revisits WHERE owner_id = {{}} "
                 "AND status = 'planned' AND deleted = {} AND due_date <= {} ORDER BY due_date, id LIMIT 500",
-                uuid.UUID(rep_id),
-                False,
-                today,
+                (uuid.UUID(rep_id), False, today),
             )
         ]
         out: list[tuple[str, Row]] = []
@@ -333,6 +381,10 @@ class _Reader:
         return out
 
 
+_PLAN_ID = 1 + list(TABLES["planned_revisits"].fields).index("id")  # after the leading ``k``
+_PLAN_CREATED = 1 + list(TABLES["planned_revisits"].fields).index("created_at")
+
+
 class _Writer(_Reader):
     """A write transaction holding the counter row (R-CUR-1).
 
@@ -345,6 +397,8 @@ class _Writer(_Reader):
     """
 
     def __init__(self, first_seq: int) -> None:
+        super().__init__()
+        self._stats = None  # a write transaction changes the stats
         self._next = first_seq
         self.last_seq = first_seq - 1
         self._known: dict[tuple[str, str], bytes | None] = {}  # msgspec JSON of the row, None: absent
@@ -391,7 +445,7 @@ class _Writer(_Reader):
                     r = found.get(row_id)
                     self._known[(table, row_id)] = None if r is None else _encode_row(r)
 
-    def _remember(self, table: str, raws: Iterable[Mapping[str, Any]]) -> list[Row]:
+    def _remember(self, table: str, raws: Iterable[Sequence[Any]]) -> list[Row]:
         rows = [_row(table, raw) for raw in raws]
         for r in rows:
             self._known[(table, r["id"])] = _encode_row(r)
@@ -415,9 +469,9 @@ class _Writer(_Reader):
             "WHERE customer_id = {} AND deleted = {} ORDER BY started_at DESC, id DESC LIMIT 1) AS lv",
             (cid, "planned", False, *ids, cid, False),
         )
-        visit = next((r for r in raws if r["k"] == "v"), None)
-        latest = None if visit is None else {"id": _uuid_out(visit["id"]), "started_at": _datetime_out(visit["created_at"])}
-        return latest, self._remember("planned_revisits", (r for r in raws if r["k"] == "p"))
+        visit = next((r for r in raws if r[0] == "v"), None)
+        latest = None if visit is None else {"id": _uuid_out(visit[_PLAN_ID]), "started_at": _datetime_out(visit[_PLAN_CREATED])}
+        return latest, self._remember("planned_revisits", (r[1:] for r in raws if r[0] == "p"))
 
     async def save(self, table: str, row: Row) -> None:
         self._known.pop((table, str(uuid.UUID(str(row["id"])))), None)
@@ -521,6 +575,113 @@ async def _save_client(state: ClientState, now: dt.datetime) -> None:
     )
 
 
+# --- SQLite read connections --------------------------------------------------------------------
+#
+# Piccolo opens a new SQLite connection for every transaction: a new aiosqlite thread, the
+# file opened, the schema (about 100 tables and indexes) parsed on the first statement,
+# ``PRAGMA foreign_keys``, and all of it closed again at the end. For a small pull that was
+# the largest part of the server's work. Read transactions (pull, verify) therefore take an
+# idle connection from a small pool and give it back after ``COMMIT``: a connection outside
+# a transaction holds no snapshot, and the next ``BEGIN`` sees everything committed. Writes
+# keep Piccolo's connections (``server.db.write_transaction``).
+
+_IDLE_READERS = 4  # more concurrent readers open their own connection, closed after use
+
+
+class _ReadPool:
+    def __init__(self) -> None:
+        self.engine: SQLiteEngine | None = None
+        self.file: tuple[int, int] | None = None
+        self.idle: list[aiosqlite.Connection] = []
+
+    def _file(self, engine: SQLiteEngine) -> tuple[int, int] | None:
+        try:
+            st = os.stat(engine.path)
+        except (OSError, TypeError, ValueError):
+            return None
+        return (st.st_dev, st.st_ino)
+
+    async def acquire(self, engine: SQLiteEngine) -> aiosqlite.Connection:
+        file = self._file(engine)
+        if engine is not self.engine or file is None or file != self.file:
+            # another database (tests, a new app), or the file was replaced (restore): start over
+            stale, self.idle = self.idle, []
+            self.engine, self.file = engine, file
+            for conn in stale:
+                await _close(conn)
+        if self.idle:
+            return self.idle.pop()
+        conn = aiosqlite.connect(**engine.connection_kwargs)
+        # A pooled connection lives as long as the process; its thread must not keep the
+        # interpreter from exiting (aiosqlite's threads are not daemons).
+        thread = getattr(conn, "_thread", None)
+        if thread is not None:
+            thread.daemon = True
+        await conn
+        conn.row_factory = dict_factory
+        await conn.execute("PRAGMA foreign_keys = 1")
+        return conn
+
+    async def release(self, engine: SQLiteEngine, conn: aiosqlite.Connection, reuse: bool) -> None:
+        thread = getattr(conn, "_thread", None)
+        if (
+            reuse
+            and engine is self.engine
+            and len(self.idle) < _IDLE_READERS
+            and thread is not None
+            and thread.daemon
+            and not conn.in_transaction
+        ):
+            self.idle.append(conn)
+        else:
+            await _close(conn)
+
+
+async def _close(conn: aiosqlite.Connection) -> None:
+    try:
+        await conn.close()
+    except Exception:  # a connection that cannot close is dropped either way
+        pass
+
+
+_READ_POOL = _ReadPool()
+
+
+class _PooledReadTransaction(SQLiteTransaction):
+    """Piccolo's deferred SQLite transaction on a connection of ``_READ_POOL``."""
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        return await _READ_POOL.acquire(self.engine)
+
+    async def __aenter__(self) -> Any:
+        if self._parent is not None:
+            return self._parent
+        self.connection = await self.get_connection()
+        try:
+            await self.begin()
+        except BaseException:
+            await _READ_POOL.release(self.engine, self.connection, reuse=False)
+            raise
+        self.context = self.engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        ended = False
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+            ended = True
+        finally:
+            self.engine.current_transaction.reset(self.context)
+            await _READ_POOL.release(self.engine, self.connection, reuse=ended)
+        return exception is None
+
+
 class PiccoloSyncStore:
     """The server's store; stateless, so every process can build its own."""
 
@@ -529,6 +690,10 @@ class PiccoloSyncStore:
         """One snapshot for the whole pull (R-CUR-2): REPEATABLE READ on PostgreSQL; on
         SQLite (WAL) a read transaction sees one snapshot from its first read."""
         engine = db.engine()
+        if isinstance(engine, SQLiteEngine):
+            async with _PooledReadTransaction(engine):
+                yield _Reader()
+            return
         async with engine.transaction():
             if isinstance(engine, PostgresEngine):
                 await _q("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -548,10 +713,19 @@ class PiccoloSyncStore:
                 await _q("UPDATE sync_counter SET value = {} WHERE name = 'changes'", writer.last_seq)
 
     async def record_pull(self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime) -> None:
+        """R-PULL-6 in one statement: a new client starts at ``last_n = 0``; a known one keeps
+        its ``last_n`` (and its user: the engine refused a client id of another user)."""
         async with db.write_transaction():
-            rows = await _q("SELECT last_n FROM sync_clients WHERE client_id = {}", client_id)
-            last_n = int(rows[0]["last_n"]) if rows else 0
-            await _save_client(ClientState(client_id, user_id, last_n, pulled_seq), now)
+            await _q(
+                "INSERT INTO sync_clients (client_id, user_id, last_n, pulled_seq, created_at, last_seen) "
+                "VALUES ({}, {}, 0, {}, {}, {}) ON CONFLICT (client_id) DO UPDATE SET "
+                "pulled_seq = excluded.pulled_seq, last_seen = excluded.last_seen",
+                client_id,
+                uuid.UUID(user_id),
+                pulled_seq,
+                now,
+                now,
+            )
 
     async def min_active_position(self, since: dt.datetime) -> int | None:
         rows = await _q(

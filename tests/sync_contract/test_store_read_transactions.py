@@ -1,0 +1,99 @@
+"""Read transactions of the Piccolo store (pull, verify) on SQLite and (with
+``REVISIT_TEST_DATABASE_URL``) PostgreSQL: each sees everything committed before it and
+keeps one snapshot until it ends (R-CUR-2), however many run at once and however often
+the store reuses its connections; recording a pull keeps what a push recorded (R-PULL-6).
+Also the memory store where the contract allows it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from sync.store import ClientState
+from tests.sync_contract.test_store_contract import (  # noqa: F401 (fixtures)
+    NOW,
+    OWNER,
+    backend,
+    row,
+    store,
+    uid,
+)
+
+
+async def _write_note(store: Any, **values: Any) -> dict[str, Any]:  # noqa: F811
+    async with store.write() as tx:
+        r = row("notes", await tx.next_seq(), **values)
+        await tx.save("notes", r)
+    return r
+
+
+async def test_every_read_sees_what_was_committed_before_it(store: Any) -> None:  # noqa: F811
+    for _ in range(6):  # more reads, one after the other, than a pool would keep connections
+        r = await _write_note(store)
+        async with store.read() as rx:
+            assert await rx.high_water() == r["seq"]
+            assert await rx.get("notes", r["id"]) == r
+            changes = await rx.changes(f"rep:{OWNER}", r["seq"] - 1, r["seq"], 10)
+            assert [(c.seq, c.row_id, c.row) for c in changes] == [(r["seq"], r["id"], r)]
+
+
+async def test_a_read_keeps_its_snapshot_while_others_commit(backend: Any, store: Any) -> None:  # noqa: F811
+    if backend is None:
+        pytest.skip("the memory store serializes reads and writes")
+    first = await _write_note(store)
+    async with store.read() as old:
+        assert await old.high_water() == first["seq"]
+        # another request's write: its own task and context, so not nested in this read
+        later = await asyncio.create_task(_write_note(store), context=contextvars.Context())
+        assert await old.high_water() == first["seq"]
+        assert await old.get("notes", later["id"]) is None
+    async with store.read() as rx:
+        assert await rx.high_water() == later["seq"]
+        assert await rx.get("notes", later["id"]) == later
+
+
+async def test_many_reads_at_once_each_see_the_committed_rows(backend: Any, store: Any) -> None:  # noqa: F811
+    if backend is None:
+        pytest.skip("the memory store serializes reads")
+    rows = [await _write_note(store) for _ in range(3)]
+
+    async def read() -> list[Any]:
+        async with store.read() as rx:
+            high = await rx.high_water()
+            await asyncio.sleep(0)  # the others start their transactions meanwhile
+            return [high, *[await rx.get("notes", r["id"]) for r in rows]]
+
+    seen = await asyncio.gather(*(read() for _ in range(10)))
+    assert seen == [[rows[-1]["seq"], *rows]] * 10
+    with pytest.raises(RuntimeError):  # a read that fails gives nothing back wrong afterwards
+        async with store.read() as rx:
+            await rx.high_water()
+            raise RuntimeError("boom")
+    later = await _write_note(store)
+    async with store.read() as rx:
+        assert await rx.get("notes", later["id"]) == later
+
+
+async def test_read_rows_keep_their_times_to_the_microsecond(store: Any) -> None:  # noqa: F811
+    whole = NOW.replace(microsecond=0)
+    for created in (NOW, whole, whole + dt.timedelta(microseconds=1)):
+        r = await _write_note(store, created_at=created.isoformat().replace("+00:00", "Z"))
+        async with store.read() as rx:
+            assert await rx.get("notes", r["id"]) == r
+
+
+async def test_recording_a_pull_keeps_the_pushed_number(store: Any) -> None:  # noqa: F811
+    known, new = f"dev-{uid()[:8]}", f"dev-{uid()[:8]}"
+    async with store.write() as tx:
+        await tx.next_seq()
+        await tx.save_client(ClientState(known, OWNER, 7, 3), NOW)
+    later = NOW + dt.timedelta(hours=2)
+    await store.record_pull(known, OWNER, 42, later)
+    await store.record_pull(new, OWNER, 5, later)
+    async with store.read() as rx:
+        assert await rx.get_client(known) == ClientState(known, OWNER, 7, 42, later)
+        assert await rx.get_client(new) == ClientState(new, OWNER, 0, 5, later)
