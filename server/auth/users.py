@@ -7,6 +7,7 @@ from uuid import UUID
 
 import msgspec
 
+from server import db
 from server.auth.schemas import CurrentUser
 from server.tables import User
 
@@ -30,7 +31,10 @@ def _to_user(row: dict[str, Any]) -> CurrentUser:
 
 
 async def user_by_id(user_id: UUID) -> CurrentUser | None:
-    row = await User.select(*_FIELDS).where(User.id == user_id).first()
+    """The user of every authenticated request: a read transaction (on SQLite a pooled
+    connection, not a new one per request)."""
+    async with db.read_transaction():
+        row = await User.select(*_FIELDS).where(User.id == user_id).first()
     return _to_user(row) if row else None
 
 

@@ -3,8 +3,8 @@
 Raw SQL with ``{}`` placeholders (as ``Table.raw`` takes it) on the connection of one
 Piccolo transaction per call of ``read()``/``write()`` (``_q``). Rows cross the boundary
 in wire form (R-SCHEMA-1); this module converts them to and from database values per
-``sync.schema`` with functions compiled once per table. On SQLite, read transactions
-(pull, verify) run on connections kept open between them (``_ReadPool``).
+``sync.schema`` with functions compiled once per table. Read transactions (pull,
+verify) are ``server.db.read_transaction``: on SQLite, connections kept open between them.
 
 Ordering of commits (R-CUR-1): ``write()`` first increments the ``sync_counter`` row.
 On PostgreSQL that row lock is held until commit, on SQLite the transaction is
@@ -14,7 +14,6 @@ On PostgreSQL that row lock is held until commit, on SQLite the transaction is
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -23,10 +22,9 @@ from decimal import Decimal
 from string import Formatter
 from typing import Any, cast
 
-import aiosqlite
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, dict_factory
+from piccolo.engine.sqlite import dict_factory
 
 from server import db
 from server.tables import SyncCounter
@@ -575,113 +573,6 @@ async def _save_client(state: ClientState, now: dt.datetime) -> None:
     )
 
 
-# --- SQLite read connections --------------------------------------------------------------------
-#
-# Piccolo opens a new SQLite connection for every transaction: a new aiosqlite thread, the
-# file opened, the schema (about 100 tables and indexes) parsed on the first statement,
-# ``PRAGMA foreign_keys``, and all of it closed again at the end. For a small pull that was
-# the largest part of the server's work. Read transactions (pull, verify) therefore take an
-# idle connection from a small pool and give it back after ``COMMIT``: a connection outside
-# a transaction holds no snapshot, and the next ``BEGIN`` sees everything committed. Writes
-# keep Piccolo's connections (``server.db.write_transaction``).
-
-_IDLE_READERS = 4  # more concurrent readers open their own connection, closed after use
-
-
-class _ReadPool:
-    def __init__(self) -> None:
-        self.engine: SQLiteEngine | None = None
-        self.file: tuple[int, int] | None = None
-        self.idle: list[aiosqlite.Connection] = []
-
-    def _file(self, engine: SQLiteEngine) -> tuple[int, int] | None:
-        try:
-            st = os.stat(engine.path)
-        except (OSError, TypeError, ValueError):
-            return None
-        return (st.st_dev, st.st_ino)
-
-    async def acquire(self, engine: SQLiteEngine) -> aiosqlite.Connection:
-        file = self._file(engine)
-        if engine is not self.engine or file is None or file != self.file:
-            # another database (tests, a new app), or the file was replaced (restore): start over
-            stale, self.idle = self.idle, []
-            self.engine, self.file = engine, file
-            for conn in stale:
-                await _close(conn)
-        if self.idle:
-            return self.idle.pop()
-        conn = aiosqlite.connect(**engine.connection_kwargs)
-        # A pooled connection lives as long as the process; its thread must not keep the
-        # interpreter from exiting (aiosqlite's threads are not daemons).
-        thread = getattr(conn, "_thread", None)
-        if thread is not None:
-            thread.daemon = True
-        await conn
-        conn.row_factory = dict_factory
-        await conn.execute("PRAGMA foreign_keys = 1")
-        return conn
-
-    async def release(self, engine: SQLiteEngine, conn: aiosqlite.Connection, reuse: bool) -> None:
-        thread = getattr(conn, "_thread", None)
-        if (
-            reuse
-            and engine is self.engine
-            and len(self.idle) < _IDLE_READERS
-            and thread is not None
-            and thread.daemon
-            and not conn.in_transaction
-        ):
-            self.idle.append(conn)
-        else:
-            await _close(conn)
-
-
-async def _close(conn: aiosqlite.Connection) -> None:
-    try:
-        await conn.close()
-    except Exception:  # a connection that cannot close is dropped either way
-        pass
-
-
-_READ_POOL = _ReadPool()
-
-
-class _PooledReadTransaction(SQLiteTransaction):
-    """Piccolo's deferred SQLite transaction on a connection of ``_READ_POOL``."""
-
-    async def get_connection(self) -> aiosqlite.Connection:
-        return await _READ_POOL.acquire(self.engine)
-
-    async def __aenter__(self) -> Any:
-        if self._parent is not None:
-            return self._parent
-        self.connection = await self.get_connection()
-        try:
-            await self.begin()
-        except BaseException:
-            await _READ_POOL.release(self.engine, self.connection, reuse=False)
-            raise
-        self.context = self.engine.current_transaction.set(self)
-        return self
-
-    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
-        if self._parent:
-            return exception is None
-        ended = False
-        try:
-            if exception:
-                if not self._rolled_back:
-                    await self.rollback()
-            elif not self._committed and not self._rolled_back:
-                await self.commit()
-            ended = True
-        finally:
-            self.engine.current_transaction.reset(self.context)
-            await _READ_POOL.release(self.engine, self.connection, reuse=ended)
-        return exception is None
-
-
 class PiccoloSyncStore:
     """The server's store; stateless, so every process can build its own."""
 
@@ -689,13 +580,8 @@ class PiccoloSyncStore:
     async def read(self) -> AsyncIterator[_Reader]:
         """One snapshot for the whole pull (R-CUR-2): REPEATABLE READ on PostgreSQL; on
         SQLite (WAL) a read transaction sees one snapshot from its first read."""
-        engine = db.engine()
-        if isinstance(engine, SQLiteEngine):
-            async with _PooledReadTransaction(engine):
-                yield _Reader()
-            return
-        async with engine.transaction():
-            if isinstance(engine, PostgresEngine):
+        async with db.read_transaction():
+            if isinstance(db.engine(), PostgresEngine):
                 await _q("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield _Reader()
 
