@@ -150,10 +150,11 @@ function Banners() {
   useEffect(() => {
     void navigator.storage?.persisted?.().then(setPersisted);
   }, []);
-  // A waiting version is applied as soon as the outbox is drained.
+  const syncing = useSyncActivity().running;
+  // A waiting version is applied as soon as the outbox is drained and the sync round is over.
   useEffect(() => {
-    if (waiting && unsent === 0) void applyUpdateIfSafe();
-  }, [waiting, unsent]);
+    if (waiting && unsent === 0 && !syncing) void applyUpdateIfSafe();
+  }, [waiting, unsent, syncing]);
   useEffect(() => {
     if (online) void checkForUpdate();
   }, [online]);

@@ -5,6 +5,7 @@
  */
 import { getMeta } from "./db";
 import { outboxCounts } from "./sync/outbox";
+import { activity } from "./sync/status";
 
 type Listener = (waiting: boolean) => void;
 const listeners = new Set<Listener>();
@@ -54,9 +55,13 @@ export async function registerServiceWorker(): Promise<void> {
   });
 }
 
-/** Activate a waiting version when nothing is unsent, or when the server demands it. */
+/**
+ * Activate a waiting version when nothing is unsent, or when the server demands it, and
+ * never in the middle of a sync round: Chromium gives up an activation when a fetch goes
+ * through the old worker at that moment, and the new worker then stays waiting.
+ */
 export async function applyUpdateIfSafe(): Promise<boolean> {
-  if (!registration?.waiting) return false;
+  if (!registration?.waiting || activity().running) return false;
   const { unsent } = await outboxCounts();
   const forced = await getMeta("needs_update", false);
   if (unsent > 0 && !forced) return false;

@@ -31,14 +31,6 @@ def _deploy_new_version(dist: Path) -> None:
     sw.write_text(sw.read_text(encoding="utf-8") + "\n// deployed again\n", encoding="utf-8")
 
 
-@pytest.mark.xfail(
-    reason="quarantined: about one CI run in four, the old worker stops answering events after "
-    "the new one is installed (CDP shows both running; the new one stays 'installed' after "
-    "SKIP_WAITING; even a reload's navigation through the old worker hangs), so Chromium never "
-    "activates the new one. Not a pending Background Sync (none is registered now) nor a lock. "
-    "See the note on the PWA issue",
-    strict=False,
-)
 def test_update_waits_for_the_outbox_then_applies_itself(browser: Any, own_deployment: Any) -> None:
     server, dist = own_deployment
     context = browser.new_context(
@@ -61,7 +53,7 @@ def test_update_waits_for_the_outbox_then_applies_itself(browser: Any, own_deplo
             ),
         )
         app.quick_note(customer_id, "Before the update")
-        assert app.unsynced() >= 1
+        assert app.settled_unsynced() >= 1
         app.page.evaluate("() => { window.__before_update = true; }")
 
         _deploy_new_version(dist)
