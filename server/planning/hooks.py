@@ -85,7 +85,8 @@ async def all_history(
 
 
 def _open_manual(row: Row) -> bool:
-    return row.get("source") == "manual" and (row.get("status") or "planned") == "planned" and not row.get("deleted")
+    plan = plan_fact(row)
+    return plan.source == "manual" and plan.is_open
 
 
 def rule_from_row(row: Row) -> Rule:
