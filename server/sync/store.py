@@ -37,9 +37,19 @@ EPOCH_KEY = "sync_epoch"  # shared with server/backup.py, which changes it on re
 
 
 async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
-    """Raw SQL with ``{}`` placeholders, as ``Table.raw`` runs it, in the current transaction.
+    """Raw SQL with ``{}`` placeholders, as ``Table.raw`` runs it, in the current transaction;
+    rows as dicts."""
+    return await _run(sql, args, as_dicts=True)  # type: ignore[return-value]
 
-    Inside a transaction (every store call) the statement goes straight to the
+
+async def _fetch(sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
+    """``_q`` for the rows of ``_row``: each a sequence in the SELECT's column order
+    (SQLite tuples, PostgreSQL records), no dict per row."""
+    return await _run(sql, args, as_dicts=False)
+
+
+async def _run(sql: str, args: Sequence[Any], *, as_dicts: bool) -> Sequence[Any]:
+    """Inside a transaction (every store call) the statement goes straight to the
     transaction's connection: Piccolo's ``raw`` would also re-parse the template on every
     call and, on SQLite, send ``PRAGMA foreign_keys = 1`` before each statement (the
     connection has it on already, and inside a transaction the pragma does nothing), which
@@ -48,27 +58,15 @@ async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
     engine = SyncCounter._meta.db
     tx = engine.current_transaction.get()
     if tx is None:
-        return await SyncCounter.raw(sql, *args)  # type: ignore[no-any-return]
+        rows = await SyncCounter.raw(sql, *args)
+        return rows if as_dicts else [tuple(r.values()) for r in rows]  # type: ignore[no-any-return]
     if isinstance(engine, PostgresEngine):
-        return [dict(r.items()) for r in await tx.connection.fetch(_compiled(sql, "postgres"), *args)]
+        records = await tx.connection.fetch(_compiled(sql, "postgres"), *args)
+        return [dict(r.items()) for r in records] if as_dicts else records  # type: ignore[no-any-return]
     connection = tx.connection
-    connection.row_factory = dict_factory
-    # one hand-off to aiosqlite's thread (``execute`` + ``fetchall`` + closing the cursor were three)
-    return list(await connection.execute_fetchall(_compiled(sql, "sqlite"), args))
-
-
-async def _fetch(sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
-    """``_q`` for the rows of ``_row``: each a sequence in the SELECT's column order
-    (SQLite tuples, PostgreSQL records), no dict per row."""
-    engine = SyncCounter._meta.db
-    tx = engine.current_transaction.get()
-    if tx is None:
-        return [tuple(r.values()) for r in await SyncCounter.raw(sql, *args)]
-    if isinstance(engine, PostgresEngine):
-        return await tx.connection.fetch(_compiled(sql, "postgres"), *args)  # type: ignore[no-any-return]
-    connection = tx.connection
-    connection.row_factory = None
+    connection.row_factory = dict_factory if as_dicts else None
     try:
+        # one hand-off to aiosqlite's thread (``execute`` + ``fetchall`` + closing the cursor were three)
         return list(await connection.execute_fetchall(_compiled(sql, "sqlite"), args))
     finally:
         connection.row_factory = dict_factory  # what Piccolo's own queries on it expect
