@@ -230,18 +230,22 @@ class _PooledReadTransaction(SQLiteTransaction):
 
 
 @asynccontextmanager
-async def read_transaction() -> AsyncIterator[Any]:
+async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
     """The transaction every read-only unit of work goes through; its queries (Piccolo's or
     raw on its connection) see one snapshot. SQLite: deferred, on a pooled connection.
     PostgreSQL: Piccolo's transaction on a connection of the pool (READ COMMITTED unless
-    the caller sets another level first). Inside another transaction it is that one."""
+    the caller sets another level first); with ``snapshot=False`` (a single statement,
+    such as the user of a request) none of its own, which would only add BEGIN and COMMIT.
+    Inside another transaction it is that one."""
     current = engine()
     if isinstance(current, SQLiteEngine):
         async with _PooledReadTransaction(current) as tx:
             yield tx
-    else:
+    elif snapshot:
         async with current.transaction() as tx:
             yield tx
+    else:
+        yield current.current_transaction.get()
 
 
 async def prepare_sqlite() -> None:

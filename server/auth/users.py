@@ -31,9 +31,9 @@ def _to_user(row: dict[str, Any]) -> CurrentUser:
 
 
 async def user_by_id(user_id: UUID) -> CurrentUser | None:
-    """The user of every authenticated request: a read transaction (on SQLite a pooled
-    connection, not a new one per request)."""
-    async with db.read_transaction():
+    """The user of every authenticated request: on SQLite a pooled connection, not a new
+    one per request."""
+    async with db.read_transaction(snapshot=False):
         row = await User.select(*_FIELDS).where(User.id == user_id).first()
     return _to_user(row) if row else None
 
