@@ -96,6 +96,10 @@ class TableSpec:
     customer_ref: bool  # rows name a customer_id and inherit its owner/region (R-CREATE-2)
     down_only: bool = False  # never written through sync (users)
     hidden: frozenset[str] = field(default_factory=frozenset)  # columns never sent
+    names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the fields' names, in order
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "names", tuple(self.fields))
 
     def field(self, name: str) -> Field:
         return self.fields[name]
@@ -491,9 +495,6 @@ def validate_put_value(spec: TableSpec, name: str, value: Any) -> Any:
     return to_wire(f, value)
 
 
-_FIELD_NAMES: dict[str, tuple[TableSpec, tuple[str, ...]]] = {}
-
-
 def public_row(spec: TableSpec, row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as pulled: every schema field in schema order, nothing else (R-PULL-2).
 
@@ -502,10 +503,7 @@ def public_row(spec: TableSpec, row: Mapping[str, Any]) -> dict[str, Any]:
     a fifth of building the copy, and a pull does it for every row it sends. So the
     result may be ``row``; callers hand over rows they own (``ReadTx`` returns new ones).
     """
-    known = _FIELD_NAMES.get(spec.name)
-    if known is None or known[0] is not spec:
-        known = _FIELD_NAMES[spec.name] = (spec, tuple(spec.fields))
-    if type(row) is dict and tuple(row) == known[1]:
+    if type(row) is dict and tuple(row) == spec.names:
         return row
-    return {name: row.get(name) for name in known[1]}
+    return {name: row.get(name) for name in spec.names}
 
