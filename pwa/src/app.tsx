@@ -151,9 +151,10 @@ function Banners() {
     void navigator.storage?.persisted?.().then(setPersisted);
   }, []);
   const syncing = useSyncActivity().running;
-  // A waiting version is applied as soon as the outbox is drained and the sync round is over.
+  // A waiting version is applied as soon as the outbox is drained; applyUpdateIfSafe waits
+  // for the end of a sync round, so this asks again when one ends.
   useEffect(() => {
-    if (waiting && unsent === 0 && !syncing) void applyUpdateIfSafe();
+    if (waiting && unsent === 0) void applyUpdateIfSafe();
   }, [waiting, unsent, syncing]);
   useEffect(() => {
     if (online) void checkForUpdate();
