@@ -41,25 +41,18 @@ describe("when Background Sync is asked for", () => {
     page.document.dispatchEvent(new Event("visibilitychange"));
   };
 
-  it("not for a write made online: the open app sends it itself", async () => {
-    online = true;
-    const { s, asked } = scheduler(async () => undefined);
-    s.start();
-    s.afterWrite();
-    await settle();
-    s.stop();
-    expect(asked).toEqual([]);
-  });
-
-  it("for a write made offline", async () => {
-    online = false;
+  it.each([
+    ["not for a write made online: the open app sends it itself", true, []],
+    ["for a write made offline", false, ["sync"]],
+  ])("%s", async (_name, isOnline, expected) => {
+    online = isOnline;
     const { s, asked } = scheduler(async () => undefined);
     s.start();
     s.afterWrite();
     await settle();
     s.stop();
     online = true;
-    expect(asked).toEqual(["sync"]);
+    expect(asked).toEqual(expected);
   });
 
   it("when a round cannot reach the server, not when the server refuses", async () => {
