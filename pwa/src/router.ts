@@ -26,6 +26,7 @@ export function usePath(): string {
   const [path, setPath] = useState(currentPath());
   useEffect(() => {
     listeners.add(setPath);
+    setPath(currentPath()); // a navigation between the first render and now is not lost
     return () => void listeners.delete(setPath);
   }, []);
   return path;
