@@ -67,6 +67,13 @@ async def measure(fn: Callable[[], Awaitable[float | None]], runs: int, warmup: 
     return Timing(out)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system, every thread) the process has used: less at the mercy of
+    other work on the machine than wall time."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Proc:
     """A server subprocess on 127.0.0.1, stopped (by its own pid) when the bench ends."""
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from bench import data
-from bench.common import now_ms
+from bench.common import cpu_seconds, now_ms
 from bench.revisit import HttpTransport, check_device, http_client, login, new_device
 from sync.client import Device
 
@@ -54,6 +54,8 @@ class LoadResult:
     p95: float
     p99: float
     max: float
+    server_cpu: float = float("nan")  # the server's CPU time over the window, as a share of one core
+    driver_cpu: float = float("nan")  # this load driver's (the 200 devices') CPU time, same unit
     by_endpoint: dict[str, dict[str, float]] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
 
@@ -67,8 +69,10 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def run_load(base: str, reps: list[tuple[str, str, str]], customers: int, seconds: float,
-                   think_s: float) -> LoadResult:
-    """``reps``: (user id, username, region id), each with ``customers`` customers seeded."""
+                   think_s: float, server_pid: int | None = None) -> LoadResult:
+    """``reps``: (user id, username, region id), each with ``customers`` customers seeded.
+    With ``server_pid`` the result also says how busy the server and the driver were: on
+    one machine they share the cores, so a saturated driver shows up in the latencies."""
     samples: list[tuple[str, float, int]] = []
     errors: list[str] = []
     cycles = 0
@@ -113,9 +117,12 @@ async def run_load(base: str, reps: list[tuple[str, str, str]], customers: int, 
 
         for _, transport in prepared:
             transport.recording = True
-        t0 = time.monotonic()
+        t0, driver0 = time.monotonic(), time.process_time()
+        server0 = cpu_seconds(server_pid) if server_pid else float("nan")
         await asyncio.gather(*(rep_loop(i, d, t) for i, (d, t) in enumerate(prepared)))
         elapsed = time.monotonic() - t0
+        driver_cpu = (time.process_time() - driver0) / elapsed
+        server_cpu = (cpu_seconds(server_pid) - server0) / elapsed if server_pid else float("nan")
 
     lat = [ms for _, ms, _ in samples]
     non200 = sum(1 for _, _, st in samples if st != 200)
@@ -127,5 +134,5 @@ async def run_load(base: str, reps: list[tuple[str, str, str]], customers: int, 
         reps=len(reps), seconds=elapsed, think_s=think_s, requests=len(samples),
         errors=len(errors), non200=non200, cycles=cycles, rps=len(samples) / elapsed if elapsed else 0.0,
         p50=_pct(lat, 0.5), p95=_pct(lat, 0.95), p99=_pct(lat, 0.99), max=max(lat, default=float("nan")),
-        by_endpoint=by, error_samples=errors[:5],
+        server_cpu=server_cpu, driver_cpu=driver_cpu, by_endpoint=by, error_samples=errors[:5],
     )

@@ -2,10 +2,11 @@
 
     .venv/bin/python -m bench.profile [--db sqlite|postgres] [--records 10000]
 
-Scenarios: ``push`` (1,000 creates in batches of 100), ``pull`` (the initial sync of the
+Scenarios (``--only a,b`` picks some): ``push`` (1,000 creates in batches of 100), ``pull`` (the initial sync of the
 whole bucket in pages of 500), ``pull-small`` (the pushing device pulls its creates back,
 and any plans they made, 5 per page: small requests that each move its position) and
-``pull-empty`` (200 pulls of the same device, now up to date). Prints, per scenario, the
+``pull-empty`` (200 pulls of the same device, now up to date) and ``cycle`` (the load test's
+loop for one rep: log a visit, push, pull, verify). Prints, per scenario, the
 server's CPU time (also per request) and the functions with the most samples (inclusive,
 our code and the libraries); the collapsed stacks are kept in /tmp for flame graphs.
 """
@@ -25,14 +26,7 @@ import msgspec
 
 from bench import data
 from bench import revisit as rv
-from bench.common import VENV_BIN, now_ms, scratch_dir
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system, every thread) the process has used: less at the mercy of
-    other work on the machine than wall time."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+from bench.common import VENV_BIN, cpu_seconds, now_ms, scratch_dir
 
 
 def summarize(raw: Path, top: int = 25) -> list[str]:
@@ -65,10 +59,11 @@ WHAT = {
     "pull": "{records:,} records, pages of 500",
     "pull-small": f"the pushed creates back, {1000 // SMALL} per page; each page moves the position",
     "pull-empty": f"{SMALL} pulls of an up-to-date device",
+    "cycle": f"{SMALL // 2} sync cycles of the load test: log a visit, push, pull, verify",
 }
 
 
-async def scenario(kind: str, records: int, work: Path) -> None:
+async def scenario(kind: str, records: int, work: Path, names: list[str], native: bool = False, rate: int = 250) -> None:
     database = rv.new_database(kind, work, "profile")
     try:
         await rv.open_db(database, work)
@@ -83,15 +78,17 @@ async def scenario(kind: str, records: int, work: Path) -> None:
                 devices = {}
                 for who in (push_rep, pull_rep):
                     devices[who[0]] = (rv.new_device(who[1]), rv.HttpTransport(client, await rv.login(client, who[1])))
-                for name in ("push", "pull", "pull-small", "pull-empty"):
+                for name in names:
                     who = pull_rep if name == "pull" else push_rep
                     dev, tr = devices[who[0]]
-                    if name == "push":
+                    if name in ("push", "cycle") and dev.cursor is None:
                         await dev.pull(tr)
+                    if name == "push":
                         rv.visit_creates(dev, data.records(1000, who[0], 1000, f"prof-{uuid.uuid4()}"))
                     out = work / f"{name}.txt"
                     spy = subprocess.Popen([str(VENV_BIN / "py-spy"), "record", "--pid", str(server.proc.proc.pid),  # noqa: ASYNC220 (started once, before the timed part)
-                                            "--rate", "250", "--format", "raw", "--output", str(out), "--nonblocking"],
+                                            "--rate", str(rate), "--format", "raw", "--output", str(out),
+                                            *(["--native"] if native else ["--nonblocking"])],
                                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                     await asyncio.sleep(1.5)
                     cpu0 = cpu_seconds(server.proc.proc.pid)
@@ -102,6 +99,12 @@ async def scenario(kind: str, records: int, work: Path) -> None:
                     elif name == "pull":
                         await dev.pull(tr)
                         rv.check_device(dev, records)
+                    elif name == "cycle":
+                        for k in range(SMALL // 2):
+                            rv.visit_creates(dev, data.records(1, who[0], 1000, f"cycle-{k}-{uuid.uuid4()}"))
+                            await dev.push(tr)
+                            await dev.pull(tr)
+                            rv.check_device(dev)
                     elif name == "pull-small":  # the pushed visits (and any plans they made) come back 5 per page
                         await dev.pull(tr, limit=1000 // SMALL)
                         rv.check_device(dev)
@@ -138,9 +141,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="bench.profile")
     parser.add_argument("--db", default="sqlite", choices=["sqlite", "postgres"])
     parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--only", default=",".join(WHAT), help=f"comma list of scenarios, in order (default {','.join(WHAT)})")
+    parser.add_argument("--native", action="store_true", help="also sample C frames (SQLite, asyncpg); pauses the server per sample")
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     args = parser.parse_args()
+    names = args.only.split(",")
+    if unknown := set(names) - set(WHAT):
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     with scratch_dir("profile") as work:
-        asyncio.run(scenario(args.db, args.records, work))
+        asyncio.run(scenario(args.db, args.records, work, names, args.native, args.rate))
     return 0
 
 

@@ -335,7 +335,7 @@ async def revisit_phase(cfg: Config, rep: Report, kind: str) -> None:
                     for r, size in zip(init_reps, cfg.initial, strict=True):
                         await _revisit_initial(cfg, rep, client, r, system, size, database, work)
                     await _revisit_push(cfg, rep, client, push_rep, system)
-                result = await run_load(server.base, load_reps, 20, cfg.load_seconds, cfg.think_s)
+                result = await run_load(server.base, load_reps, 20, cfg.load_seconds, cfg.think_s, server.proc.proc.pid)
                 rep.loads.append((system, result))
                 print(f"  load {system}: {result}", flush=True)
             finally:
@@ -462,19 +462,28 @@ def targets(rep: Report) -> list[tuple[str, str, str]]:
             out.append((name, fmt.format(value), "met" if ok(value) else "MISSED"))
 
     for kind in ("SQLite WAL", "PostgreSQL"):
-        me = (f"Revisit ({kind})", "Device pull (pages+cursor+checksum)")
-        row(f"{s10}: pouchdb-server (LevelDB) _changes / Revisit {kind} ≥ 4",
-            _ratio(rep, s10, ("pouchdb-server (LevelDB)", "HTTP _changes?include_docs"), me), lambda v: v >= 4)
-        row(f"{s10}: pouchdb-server (memory) _changes / Revisit {kind} ≥ 4",
-            _ratio(rep, s10, ("pouchdb-server (memory)", "HTTP _changes?include_docs"), me), lambda v: v >= 4)
-        row(f"{s10}: rxdb-server /pull / Revisit {kind} ≥ 1",
-            _ratio(rep, s10, ("rxdb-server (memory)", "HTTP /pull"), me), lambda v: v >= 1)
-        row(f"{s10}: Revisit {kind} / floor ≤ 4",
-            _ratio(rep, s10, me, ("floor: SQLite + msgspec", "SELECT ORDER BY seq + encode")), lambda v: v <= 4)
+        # Like with like: plain HTTP pages against the peers' plain HTTP reads (the same httpx
+        # client and msgspec decoding), and each system's own client against the others'.
+        http = (f"Revisit ({kind})", "HTTP /api/sync/pull pages")
+        device = (f"Revisit ({kind})", "Device pull (pages+cursor+checksum)")
+        row(f"{s10}, HTTP: pouchdb-server (LevelDB) _changes / Revisit {kind} pages ≥ 4",
+            _ratio(rep, s10, ("pouchdb-server (LevelDB)", "HTTP _changes?include_docs"), http), lambda v: v >= 4)
+        row(f"{s10}, HTTP: pouchdb-server (memory) _changes / Revisit {kind} pages ≥ 4",
+            _ratio(rep, s10, ("pouchdb-server (memory)", "HTTP _changes?include_docs"), http), lambda v: v >= 4)
+        row(f"{s10}, HTTP: rxdb-server /pull / Revisit {kind} pages ≥ 1",
+            _ratio(rep, s10, ("rxdb-server (memory)", "HTTP /pull"), http), lambda v: v >= 1)
+        row(f"{s10}, HTTP: Revisit {kind} pages / floor ≤ 4",
+            _ratio(rep, s10, http, ("floor: SQLite + msgspec", "SELECT ORDER BY seq + encode")), lambda v: v <= 4)
+        row(f"{s10}, clients: PouchDB replicate (LevelDB server) / Revisit {kind} Device ≥ 4",
+            _ratio(rep, s10, ("pouchdb-server (LevelDB)", "PouchDB client (memory)"), device), lambda v: v >= 4)
+        row(f"{s10}, clients: RxDB replicateServer / Revisit {kind} Device ≥ 1",
+            _ratio(rep, s10, ("rxdb-server (memory)", "RxDB replicateServer"), device), lambda v: v >= 1)
         mine = (f"Revisit ({kind})", "Device push (100 per request)")
         for sec in ("push 1,000 creates", "push 1,000 updates"):
             row(f"{sec}: rxdb-server /push / Revisit {kind} ≥ 1",
                 _ratio(rep, sec, ("rxdb-server (memory)", "HTTP /push"), mine), lambda v: v >= 1)
+            row(f"{sec}, clients: RxDB replicateServer / Revisit {kind} Device ≥ 1",
+                _ratio(rep, sec, ("rxdb-server (memory)", "RxDB replicateServer"), mine), lambda v: v >= 1)
         smalls = [r for r in rep.results if r.system == f"Revisit ({kind})" and r.section.startswith("incremental")]
         if len(smalls) == 2:
             row(f"incremental 100: Revisit {kind} {smalls[1].section[16:]} / {smalls[0].section[16:]} ≤ 1.5",
@@ -513,11 +522,13 @@ def markdown(rep: Report, facts: dict[str, str], command: str, commit: str, star
     if rep.loads:
         lines += ["", f"Many devices: each rep loops log-a-visit → push → pull → verify, think time "
                   f"{cfg.think_s:g} s ± 50 %:", "",
-                  "| system | reps | seconds | requests | req/s | sync cycles | p50 ms | p95 ms | p99 ms | max ms | errors | non-200 |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| system | reps | seconds | requests | req/s | sync cycles | p50 ms | p95 ms | p99 ms | max ms | errors | non-200 "
+                  "| server CPU | driver CPU |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for system, ld in rep.loads:
             lines.append(f"| {system} | {ld.reps} | {ld.seconds:.0f} | {ld.requests:,} | {ld.rps:,.0f} | {ld.cycles:,} | "
-                         f"{ld.p50:.0f} | {ld.p95:.0f} | {ld.p99:.0f} | {ld.max:.0f} | {ld.errors} | {ld.non200} |")
+                         f"{ld.p50:.0f} | {ld.p95:.0f} | {ld.p99:.0f} | {ld.max:.0f} | {ld.errors} | {ld.non200} | "
+                         f"{ld.server_cpu:.0%} | {ld.driver_cpu:.0%} |")
         for system, ld in rep.loads:
             per = "; ".join(f"{ep}: p50 {v['p50']:.0f} / p95 {v['p95']:.0f} / p99 {v['p99']:.0f} ms (n={v['n']:,})"
                             for ep, v in ld.by_endpoint.items())

@@ -3,8 +3,8 @@ write, ``read_transaction`` for reads that take no write lock (a pull, verify, t
 an authenticated request).
 
 SQLite: WAL, foreign keys, ``BEGIN IMMEDIATE`` for writes (a deferred transaction that
-upgrades to a write lock fails with "database is locked" instead of waiting); reads on
-connections kept open between transactions. PostgreSQL: a connection pool started in the
+upgrades to a write lock fails with "database is locked" instead of waiting); reads and
+writes on connections kept open between transactions. PostgreSQL: a connection pool started in the
 app lifespan.
 """
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from string import Formatter
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -22,6 +23,7 @@ import aiosqlite
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
+from piccolo.querystring import QueryString
 
 from server.settings import Settings
 
@@ -106,7 +108,7 @@ async def write_transaction() -> AsyncIterator[Any]:
         async with _writer_lock():
             token = _holding.set(True)
             try:
-                async with db.transaction(transaction_type=TransactionType.immediate) as tx:
+                async with _PooledTransaction(db, _WRITE_POOL, TransactionType.immediate) as tx:
                     yield tx
             finally:
                 _holding.reset(token)
@@ -115,21 +117,22 @@ async def write_transaction() -> AsyncIterator[Any]:
             yield tx
 
 
-# --- read transactions ----------------------------------------------------------------------
+# --- pooled SQLite connections ---------------------------------------------------------------
 #
 # Piccolo opens a new SQLite connection for every transaction (and every query outside
 # one): a new aiosqlite thread, the file opened, the schema (about 100 tables and indexes)
 # parsed on the first statement, ``PRAGMA foreign_keys``, and all of it closed again at the
-# end. For a small request that was the largest part of the server's work. Read
-# transactions therefore take an idle connection from a small pool and give it back after
+# end. For a small request that was the largest part of the server's work, and for a write
+# it was paid inside the single-writer lock, so every queued writer waited for it too.
+# Transactions therefore take an idle connection from a small pool and give it back after
 # ``COMMIT``: a connection outside a transaction holds no snapshot, and the next ``BEGIN``
-# sees everything committed. Writes keep Piccolo's connections (``write_transaction``).
+# sees everything committed. Readers keep up to four idle connections; writers, one at a
+# time behind the writer lock, one.
 
-_IDLE_READERS = 4  # more concurrent readers open their own connection, closed after use
 
-
-class _ReadPool:
-    def __init__(self) -> None:
+class _ConnectionPool:
+    def __init__(self, idle_max: int) -> None:
+        self.idle_max = idle_max  # more concurrent users open their own connection, closed after use
         self.engine: SQLiteEngine | None = None
         self.file: tuple[int, int] | None = None
         self.idle: list[aiosqlite.Connection] = []
@@ -167,7 +170,7 @@ class _ReadPool:
         if (
             reuse
             and engine is self.engine
-            and len(self.idle) < _IDLE_READERS
+            and len(self.idle) < self.idle_max
             and thread is not None
             and thread.daemon
             and not conn.in_transaction
@@ -177,7 +180,7 @@ class _ReadPool:
             await _close(conn)
 
     async def clear(self) -> None:
-        """Close the idle connections (the app stops; the next read opens new ones)."""
+        """Close the idle connections (the app stops; the next transaction opens new ones)."""
         stale, self.idle = self.idle, []
         self.engine = self.file = None
         for conn in stale:
@@ -191,14 +194,22 @@ async def _close(conn: aiosqlite.Connection) -> None:
         pass
 
 
-_READ_POOL = _ReadPool()
+_READ_POOL = _ConnectionPool(idle_max=4)
+_WRITE_POOL = _ConnectionPool(idle_max=1)
 
 
-class _PooledReadTransaction(SQLiteTransaction):
-    """Piccolo's deferred SQLite transaction on a connection of ``_READ_POOL``."""
+class _PooledTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction on a connection of ``pool``."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, engine: SQLiteEngine, pool: _ConnectionPool,
+                 transaction_type: TransactionType = TransactionType.deferred) -> None:
+        super().__init__(engine, transaction_type)
+        self.pool = pool
 
     async def get_connection(self) -> aiosqlite.Connection:
-        return await _READ_POOL.acquire(self.engine)
+        return await self.pool.acquire(self.engine)
 
     async def __aenter__(self) -> Any:
         if self._parent is not None:
@@ -207,7 +218,7 @@ class _PooledReadTransaction(SQLiteTransaction):
         try:
             await self.begin()
         except BaseException:
-            await _READ_POOL.release(self.engine, self.connection, reuse=False)
+            await self.pool.release(self.engine, self.connection, reuse=False)
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -225,7 +236,7 @@ class _PooledReadTransaction(SQLiteTransaction):
             ended = True
         finally:
             self.engine.current_transaction.reset(self.context)
-            await _READ_POOL.release(self.engine, self.connection, reuse=ended)
+            await self.pool.release(self.engine, self.connection, reuse=ended)
         return exception is None
 
 
@@ -239,13 +250,63 @@ async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
     Inside another transaction it is that one."""
     current = engine()
     if isinstance(current, SQLiteEngine):
-        async with _PooledReadTransaction(current) as tx:
+        async with _PooledTransaction(current, _READ_POOL) as tx:
             yield tx
     elif snapshot:
         async with current.transaction() as tx:
             yield tx
     else:
         yield current.current_transaction.get()
+
+
+# --- raw SQL ----------------------------------------------------------------------------------
+
+
+async def run_sql(sql: str, args: Sequence[Any], *, as_dicts: bool = True) -> Sequence[Any]:
+    """Raw SQL with ``{}`` placeholders (as ``Table.raw`` takes it): rows as dicts, or with
+    ``as_dicts=False`` as sequences in the SELECT's column order (SQLite tuples, PostgreSQL
+    records). Inside a transaction (every sync store call) the statement goes straight to the
+    transaction's connection: Piccolo's ``raw`` would also re-parse the template on every
+    call and, on SQLite, send ``PRAGMA foreign_keys = 1`` before each statement (the
+    connection has it on already, and inside a transaction the pragma does nothing), which
+    doubles the hand-offs to aiosqlite's thread. Same SQL, same arguments, same rows.
+    """
+    current = engine()
+    tx = current.current_transaction.get()
+    if tx is None:
+        rows = await current.run_querystring(QueryString(sql, *args))
+        if isinstance(current, PostgresEngine):
+            rows = [dict(r.items()) for r in rows]
+        return rows if as_dicts else [tuple(r.values()) for r in rows]  # type: ignore[no-any-return]
+    if isinstance(current, PostgresEngine):
+        records = await tx.connection.fetch(_compiled(sql, "postgres"), *args)
+        return [dict(r.items()) for r in records] if as_dicts else records  # type: ignore[no-any-return]
+    connection = tx.connection
+    connection.row_factory = dict_factory if as_dicts else None
+    try:
+        # one hand-off to aiosqlite's thread (``execute`` + ``fetchall`` + closing the cursor were three)
+        return list(await connection.execute_fetchall(_compiled(sql, "sqlite"), args))
+    finally:
+        connection.row_factory = dict_factory  # what Piccolo's own queries on it expect
+
+
+_COMPILED: dict[tuple[str, str], str] = {}
+
+
+def _compiled(sql: str, engine_type: str) -> str:
+    """``{}`` to ``$n`` (PostgreSQL) or ``?`` (SQLite), parsed as Piccolo's QueryString does."""
+    key = (sql, engine_type)
+    text = _COMPILED.get(key)
+    if text is None:
+        parts: list[str] = []
+        n = 0
+        for literal, field_name, _, _ in Formatter().parse(sql):
+            parts.append(literal)
+            if field_name is not None:
+                n += 1
+                parts.append(f"${n}" if engine_type == "postgres" else "?")
+        text = _COMPILED[key] = "".join(parts)
+    return text
 
 
 async def prepare_sqlite() -> None:
@@ -265,5 +326,7 @@ async def close_pool() -> None:
     db = engine()
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
-    elif _READ_POOL.engine is db:
-        await _READ_POOL.clear()
+    else:
+        for pool in (_READ_POOL, _WRITE_POOL):
+            if pool.engine is db:
+                await pool.clear()

@@ -6,21 +6,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from server import db
 from server.planning.cadence import PlanFact, Rule, VisitFact
 from server.planning.hooks import PlanIdFor, all_history, plan_fact, visit_fact
-from server.tables import CadenceRule
+
+_RULES = (
+    "SELECT id, tier, region_id, stage, interval_days, reminder_lead_days "
+    "FROM cadence_rules WHERE deleted = {}"
+)
 
 
 async def load_rules() -> list[Rule]:
-    rows = await CadenceRule.select(
-        CadenceRule.id,
-        CadenceRule.tier,
-        CadenceRule.region_id,
-        CadenceRule.stage,
-        CadenceRule.interval_days,
-        CadenceRule.reminder_lead_days,
-    ).where(CadenceRule.deleted == False)  # noqa: E712
-    return [Rule(**r) for r in rows]
+    """The live cadence rules; read once per push (one prepared statement: building it with
+    Piccolo's query builder was a tenth of a one-visit push's server time)."""
+    return [Rule(**r) for r in await db.run_sql(_RULES, (False,))]
 
 
 async def latest_history(

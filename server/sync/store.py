@@ -19,12 +19,10 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from string import Formatter
 from typing import Any, cast
 
 import msgspec
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import dict_factory
 
 from server import db
 from server.tables import SyncCounter
@@ -39,56 +37,13 @@ EPOCH_KEY = "sync_epoch"  # shared with server/backup.py, which changes it on re
 async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
     """Raw SQL with ``{}`` placeholders, as ``Table.raw`` runs it, in the current transaction;
     rows as dicts."""
-    return await _run(sql, args, as_dicts=True)  # type: ignore[return-value]
+    return await db.run_sql(sql, args, as_dicts=True)  # type: ignore[return-value]
 
 
 async def _fetch(sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
     """``_q`` for the rows of ``_row``: each a sequence in the SELECT's column order
     (SQLite tuples, PostgreSQL records), no dict per row."""
-    return await _run(sql, args, as_dicts=False)
-
-
-async def _run(sql: str, args: Sequence[Any], *, as_dicts: bool) -> Sequence[Any]:
-    """Inside a transaction (every store call) the statement goes straight to the
-    transaction's connection: Piccolo's ``raw`` would also re-parse the template on every
-    call and, on SQLite, send ``PRAGMA foreign_keys = 1`` before each statement (the
-    connection has it on already, and inside a transaction the pragma does nothing), which
-    doubles the hand-offs to aiosqlite's thread. Same SQL, same arguments, same rows.
-    """
-    engine = SyncCounter._meta.db
-    tx = engine.current_transaction.get()
-    if tx is None:
-        rows = await SyncCounter.raw(sql, *args)
-        return rows if as_dicts else [tuple(r.values()) for r in rows]  # type: ignore[no-any-return]
-    if isinstance(engine, PostgresEngine):
-        records = await tx.connection.fetch(_compiled(sql, "postgres"), *args)
-        return [dict(r.items()) for r in records] if as_dicts else records  # type: ignore[no-any-return]
-    connection = tx.connection
-    connection.row_factory = dict_factory if as_dicts else None
-    try:
-        # one hand-off to aiosqlite's thread (``execute`` + ``fetchall`` + closing the cursor were three)
-        return list(await connection.execute_fetchall(_compiled(sql, "sqlite"), args))
-    finally:
-        connection.row_factory = dict_factory  # what Piccolo's own queries on it expect
-
-
-_COMPILED: dict[tuple[str, str], str] = {}
-
-
-def _compiled(sql: str, engine_type: str) -> str:
-    """``{}`` to ``$n`` (PostgreSQL) or ``?`` (SQLite), parsed as Piccolo's QueryString does."""
-    key = (sql, engine_type)
-    text = _COMPILED.get(key)
-    if text is None:
-        parts: list[str] = []
-        n = 0
-        for literal, field_name, _, _ in Formatter().parse(sql):
-            parts.append(literal)
-            if field_name is not None:
-                n += 1
-                parts.append(f"${n}" if engine_type == "postgres" else "?")
-        text = _COMPILED[key] = "".join(parts)
-    return text
+    return await db.run_sql(sql, args, as_dicts=False)
 
 
 # --- value conversion ---------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """The user of each authenticated request is read as the database has it at that moment:
 a deactivation refuses the very next request however many requests came before (and
 whichever of the server's read connections serves it), and after the database file is
-replaced (a restore) requests are checked against the restored users."""
+replaced (a restore) requests are checked against the restored users and write to the
+restored file."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -65,3 +67,13 @@ async def test_requests_after_a_restore_see_the_restored_users(
 
     assert await _me(client, zed) == [401] * 8  # not in the restored database
     assert await _me(client, world["rob"].headers) == [200] * 8
+    # writes go to the restored file too (the server's write connection is not the old file's)
+    r = await client.post(
+        "/api/admin/users",
+        json={"username": "amy", "password": PASSWORD, "role": "rep", "region_id": str(world.north)},
+        headers=world["admin"].headers,
+    )
+    assert r.status_code == 201
+    with sqlite3.connect(settings.sqlite_path) as conn:
+        names = {n for (n,) in conn.execute("SELECT username FROM users")}
+    assert "amy" in names and "zed" not in names

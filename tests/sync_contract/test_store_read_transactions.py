@@ -97,3 +97,19 @@ async def test_recording_a_pull_keeps_the_pushed_number(store: Any) -> None:  # 
     async with store.read() as rx:
         assert await rx.get_client(known) == ClientState(known, OWNER, 7, 42, later)
         assert await rx.get_client(new) == ClientState(new, OWNER, 0, 5, later)
+
+
+async def test_a_failed_write_leaves_nothing_and_the_next_writes_commit(store: Any) -> None:  # noqa: F811
+    """On SQLite writes reuse one connection too: a write that fails must hand back a
+    connection with nothing of it left, whatever comes next."""
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            async with store.write() as tx:
+                failed = row("notes", await tx.next_seq())
+                await tx.save("notes", failed)
+                raise RuntimeError("boom")
+        ok = await _write_note(store)
+        async with store.read() as rx:
+            assert await rx.get("notes", failed["id"]) is None
+            assert await rx.get("notes", ok["id"]) == ok
+            assert await rx.high_water() == ok["seq"]
