@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from string import Formatter
@@ -84,15 +85,15 @@ def is_sqlite() -> bool:
 # (instead of letting each poll SQLite's busy handler) keeps them in order and lets none
 # time out into "database is locked" under load; the busy timeout still covers other
 # processes (backups, CLI).
-_sqlite_writer: dict[int, asyncio.Lock] = {}
+_sqlite_writer: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
 _holding: contextvars.ContextVar[bool] = contextvars.ContextVar("revisit_db_writer", default=False)
 
 
 def _writer_lock() -> asyncio.Lock:
     loop = asyncio.get_running_loop()
-    lock = _sqlite_writer.get(id(loop))
+    lock = _sqlite_writer.get(loop)
     if lock is None:
-        lock = _sqlite_writer[id(loop)] = asyncio.Lock()
+        lock = _sqlite_writer[loop] = asyncio.Lock()
     return lock
 
 
@@ -199,14 +200,33 @@ _WRITE_POOL = _ConnectionPool(idle_max=1)
 
 
 class _PooledTransaction(SQLiteTransaction):
-    """Piccolo's SQLite transaction on a connection of ``pool``."""
+    """Piccolo's SQLite transaction on a connection of ``pool``. ``bare``: no BEGIN and no
+    COMMIT, for a single statement, which SQLite runs atomically on its own (the
+    connections are in autocommit mode); each is a hand-off to the connection's thread."""
 
-    __slots__ = ("pool",)
+    __slots__ = ("bare", "pool")
 
     def __init__(self, engine: SQLiteEngine, pool: _ConnectionPool,
-                 transaction_type: TransactionType = TransactionType.deferred) -> None:
+                 transaction_type: TransactionType = TransactionType.deferred, *, bare: bool = False) -> None:
         super().__init__(engine, transaction_type)
         self.pool = pool
+        self.bare = bare
+
+    async def begin(self) -> None:
+        if not self.bare:
+            await super().begin()
+
+    async def commit(self) -> None:
+        if self.bare:
+            self._committed = True
+        else:
+            await super().commit()
+
+    async def rollback(self) -> None:
+        if self.bare:
+            self._rolled_back = True
+        else:
+            await super().rollback()
 
     async def get_connection(self) -> aiosqlite.Connection:
         return await self.pool.acquire(self.engine)
@@ -245,12 +265,13 @@ async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
     """The transaction every read-only unit of work goes through; its queries (Piccolo's or
     raw on its connection) see one snapshot. SQLite: deferred, on a pooled connection.
     PostgreSQL: Piccolo's transaction on a connection of the pool (READ COMMITTED unless
-    the caller sets another level first); with ``snapshot=False`` (a single statement,
-    such as the user of a request) none of its own, which would only add BEGIN and COMMIT.
+    the caller sets another level first). With ``snapshot=False`` (a single statement,
+    such as the user of a request) no BEGIN and COMMIT on either database: they would
+    only add two round trips.
     Inside another transaction it is that one."""
     current = engine()
     if isinstance(current, SQLiteEngine):
-        async with _PooledTransaction(current, _READ_POOL) as tx:
+        async with _PooledTransaction(current, _READ_POOL, bare=not snapshot) as tx:
             yield tx
     elif snapshot:
         async with current.transaction() as tx:

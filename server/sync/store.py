@@ -13,9 +13,11 @@ On PostgreSQL that row lock is held until commit, on SQLite the transaction is
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -526,6 +528,55 @@ async def _save_client(state: ClientState, now: dt.datetime) -> None:
     )
 
 
+class _PullLog:
+    """Group commit of R-PULL-6. Every pull that moves a device's position is a write, and
+    on SQLite writes queue behind one writer; under load most of that queue was these
+    one-row upserts. A pull adds its record here and waits for a flush task, which takes
+    everything added until it holds the writer lock and writes it in one transaction; pulls
+    arriving meanwhile start the next one. Each caller still returns only after its own
+    record is committed (a flush that fails raises in every caller it carried), and a
+    caller that goes away does not cancel the flush others wait for."""
+
+    _SQL = (
+        "INSERT INTO sync_clients (client_id, user_id, last_n, pulled_seq, created_at, last_seen) VALUES {rows} "
+        "ON CONFLICT (client_id) DO UPDATE SET pulled_seq = excluded.pulled_seq, last_seen = excluded.last_seen"
+    )
+
+    def __init__(self) -> None:
+        self.pending: dict[str, tuple[Any, ...]] = {}  # by client id: the latest record wins
+        self.flush: asyncio.Task[None] | None = None
+
+    async def record(self, entry: tuple[Any, ...]) -> None:
+        self.pending[entry[0]] = entry
+        if self.flush is None:
+            self.flush = asyncio.get_running_loop().create_task(self._write())
+            self.flush.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved, even if no one waits
+        await asyncio.shield(self.flush)
+
+    async def _write(self) -> None:
+        try:
+            async with db.write_transaction():
+                batch, self.pending, self.flush = list(self.pending.values()), {}, None
+                for chunk in chunks(batch, 500):
+                    await _q(self._SQL.format(rows=", ".join("({}, {}, 0, {}, {}, {})" for _ in chunk)),
+                             *(v for entry in chunk for v in entry))
+        finally:
+            if self.flush is asyncio.current_task():  # failed before taking the batch: the next pull retries it
+                self.flush = None
+
+
+_PULL_LOGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PullLog] = weakref.WeakKeyDictionary()
+
+
+def _pull_log() -> _PullLog:
+    """This event loop's ``_PullLog`` (as the writer lock, one per loop)."""
+    loop = asyncio.get_running_loop()
+    log = _PULL_LOGS.get(loop)
+    if log is None:
+        log = _PULL_LOGS[loop] = _PullLog()
+    return log
+
+
 class PiccoloSyncStore:
     """The server's store; stateless, so every process can build its own."""
 
@@ -552,19 +603,10 @@ class PiccoloSyncStore:
                 await _q("UPDATE sync_counter SET value = {} WHERE name = 'changes'", writer.last_seq)
 
     async def record_pull(self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime) -> None:
-        """R-PULL-6 in one statement: a new client starts at ``last_n = 0``; a known one keeps
-        its ``last_n`` (and its user: the engine refused a client id of another user)."""
-        async with db.write_transaction():
-            await _q(
-                "INSERT INTO sync_clients (client_id, user_id, last_n, pulled_seq, created_at, last_seen) "
-                "VALUES ({}, {}, 0, {}, {}, {}) ON CONFLICT (client_id) DO UPDATE SET "
-                "pulled_seq = excluded.pulled_seq, last_seen = excluded.last_seen",
-                client_id,
-                uuid.UUID(user_id),
-                pulled_seq,
-                now,
-                now,
-            )
+        """R-PULL-6: a new client starts at ``last_n = 0``; a known one keeps its ``last_n``
+        (and its user: the engine refused a client id of another user). Returns once the
+        record is committed; pulls that record at the same time share one commit."""
+        await _pull_log().record((client_id, uuid.UUID(user_id), pulled_seq, now, now))
 
     async def min_active_position(self, since: dt.datetime) -> int | None:
         rows = await _q(

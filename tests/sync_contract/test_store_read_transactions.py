@@ -113,3 +113,33 @@ async def test_a_failed_write_leaves_nothing_and_the_next_writes_commit(store: A
             assert await rx.get("notes", failed["id"]) is None
             assert await rx.get("notes", ok["id"]) == ok
             assert await rx.high_water() == ok["seq"]
+
+
+async def test_pulls_recorded_at_once_are_each_kept(store: Any) -> None:  # noqa: F811
+    """Recording a pull returns once that record is stored, however many are recorded at
+    once (the Piccolo store commits them together); the latest record of a device wins."""
+    devices = [f"dev-{uid()[:8]}" for _ in range(40)]
+    later = NOW + dt.timedelta(minutes=5)
+    await asyncio.gather(*(store.record_pull(d, OWNER, 10 + i, NOW) for i, d in enumerate(devices)))
+    async with store.read() as rx:
+        assert [await rx.get_client(d) for d in devices] == [
+            ClientState(d, OWNER, 0, 10 + i, NOW) for i, d in enumerate(devices)
+        ]
+    await asyncio.gather(*(store.record_pull(d, OWNER, 100 + i, later) for i, d in enumerate(devices[:20])),
+                         _write_note(store))  # a push's write in between
+    await store.record_pull(devices[0], OWNER, 7, later)  # a device that started over
+    async with store.read() as rx:
+        assert await rx.get_client(devices[0]) == ClientState(devices[0], OWNER, 0, 7, later)
+        assert await rx.get_client(devices[19]) == ClientState(devices[19], OWNER, 0, 119, later)
+        assert await rx.get_client(devices[20]) == ClientState(devices[20], OWNER, 0, 30, NOW)
+
+
+async def test_a_pull_record_that_cannot_be_stored_fails_and_the_next_is_stored(backend: Any, store: Any) -> None:  # noqa: F811
+    if backend is None:
+        pytest.skip("the memory store has no integer range")
+    device = f"dev-{uid()[:8]}"
+    with pytest.raises(Exception):  # noqa: B017 (the database's own error: out of its integer range)
+        await store.record_pull(device, OWNER, 2**70, NOW)
+    await store.record_pull(device, OWNER, 12, NOW)
+    async with store.read() as rx:
+        assert await rx.get_client(device) == ClientState(device, OWNER, 0, 12, NOW)
