@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -68,12 +67,14 @@ def _uuid_in(value: Any) -> uuid.UUID:
     return uuid.UUID(str(value))
 
 
-_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def _uuid_out(value: Any) -> str:
     if isinstance(value, str):
-        return value if _CANONICAL_UUID.fullmatch(value) else str(uuid.UUID(value))
+        # SQLite holds what Python's ``str(uuid.UUID)`` wrote: 36 characters, lowercase hex
+        # and hyphens. That passes as it is (a regular expression per value was a tenth of a
+        # pull's server time); other text (upper case, no hyphens, all digits) is parsed.
+        return value if len(value) == 36 and value.islower() else str(uuid.UUID(value))
     return str(value)
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from sync.schema import TABLES
 from tests.sync_contract.test_store_contract import backend, row, store, uid  # noqa: F401 (fixtures)
 
@@ -83,3 +85,22 @@ async def test_a_pulled_row_is_the_row_written(store: Any) -> None:  # noqa: F81
         pulled = [c.row for c in await rx.changes(f"rep:{owner}", 0, await rx.high_water(), 100)]
         assert pulled == [await rx.get(table, r["id"]) for r, (table, _) in zip(written, values, strict=True)]
     assert pulled == written
+
+
+async def test_ids_stored_in_another_spelling_are_read_in_canonical_form(backend: Any, store: Any) -> None:  # noqa: F811
+    """SQLite keeps UUIDs as text: a row whose ids were written by another tool in upper
+    case, without hyphens, or as all digits reads back as ``str(uuid.UUID)`` would spell it."""
+    if backend is None or backend.is_postgres:
+        pytest.skip("only SQLite stores UUIDs as text")
+    from server import db
+
+    digits = "12345678-1234-4234-8234-123456789012"
+    spellings = {"upper": lambda v: v.upper(), "bare": lambda v: v.replace("-", ""), "digits": lambda v: digits}
+    for name, spell in spellings.items():
+        a = await saved(store, "notes")
+        wanted = a["customer_id"] if name != "digits" else digits
+        async with store.write():
+            await db.run_sql("UPDATE notes SET customer_id = {} WHERE id = {}", (spell(a["customer_id"]), a["id"]))
+        async with store.read() as rx:
+            got = await rx.get("notes", a["id"])
+        assert got == {**a, "customer_id": wanted}, name
