@@ -14,6 +14,7 @@ On PostgreSQL that row lock is held until commit, on SQLite the transaction is
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import uuid
 import weakref
@@ -550,17 +551,23 @@ class _PullLog:
     async def record(self, entry: tuple[Any, ...]) -> None:
         self.pending[entry[0]] = entry
         if self.flush is None:
-            self.flush = asyncio.get_running_loop().create_task(self._write())
+            # a context of its own: nothing of the caller's (its transaction, the writer lock it
+            # may hold) reaches the flush, which others may be waiting for too
+            self.flush = asyncio.get_running_loop().create_task(self._write(), context=contextvars.Context())
             self.flush.add_done_callback(lambda t: t.cancelled() or t.exception())  # retrieved, even if no one waits
         await asyncio.shield(self.flush)
+
+    @classmethod
+    async def write_rows(cls, entries: list[tuple[Any, ...]]) -> None:
+        for chunk in chunks(entries, 500):
+            await _q(cls._SQL.format(rows=", ".join("({}, {}, 0, {}, {}, {})" for _ in chunk)),
+                     *(v for entry in chunk for v in entry))
 
     async def _write(self) -> None:
         try:
             async with db.write_transaction():
                 batch, self.pending, self.flush = list(self.pending.values()), {}, None
-                for chunk in chunks(batch, 500):
-                    await _q(self._SQL.format(rows=", ".join("({}, {}, 0, {}, {}, {})" for _ in chunk)),
-                             *(v for entry in chunk for v in entry))
+                await self.write_rows(batch)
         finally:
             if self.flush is asyncio.current_task():  # failed before taking the batch: the next pull retries it
                 self.flush = None
@@ -607,7 +614,11 @@ class PiccoloSyncStore:
         """R-PULL-6: a new client starts at ``last_n = 0``; a known one keeps its ``last_n``
         (and its user: the engine refused a client id of another user). Returns once the
         record is committed; pulls that record at the same time share one commit."""
-        await _pull_log().record((client_id, uuid.UUID(user_id), pulled_seq, now, now))
+        entry = (client_id, uuid.UUID(user_id), pulled_seq, now, now)
+        if db.engine().current_transaction.get() is not None:  # inside a transaction: part of it
+            await _PullLog.write_rows([entry])
+        else:
+            await _pull_log().record(entry)
 
     async def min_active_position(self, since: dt.datetime) -> int | None:
         rows = await _q(

@@ -143,3 +143,22 @@ async def test_a_pull_record_that_cannot_be_stored_fails_and_the_next_is_stored(
     await store.record_pull(device, OWNER, 12, NOW)
     async with store.read() as rx:
         assert await rx.get_client(device) == ClientState(device, OWNER, 0, 12, NOW)
+
+
+async def test_a_pull_recorded_inside_a_write_is_part_of_it(backend: Any, store: Any) -> None:  # noqa: F811
+    """Not the engine's way (it records after its read), but a caller inside a write must
+    neither wait for itself nor have the record outlive a rollback."""
+    if backend is None:
+        pytest.skip("the memory store has no transactions to join")
+    from server import db
+
+    kept, dropped = f"dev-{uid()[:8]}", f"dev-{uid()[:8]}"
+    async with db.write_transaction():
+        await asyncio.wait_for(store.record_pull(kept, OWNER, 3, NOW), timeout=10)
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await asyncio.wait_for(store.record_pull(dropped, OWNER, 4, NOW), timeout=10)
+            raise RuntimeError("rolled back")
+    async with store.read() as rx:
+        assert await rx.get_client(kept) == ClientState(kept, OWNER, 0, 3, NOW)
+        assert await rx.get_client(dropped) is None
