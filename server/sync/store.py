@@ -42,6 +42,12 @@ async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await db.run_sql(sql, args, as_dicts=True)  # type: ignore[return-value]
 
 
+async def _defer(sql: str, *args: Any) -> None:
+    """A write whose answer is not needed: on SQLite it goes to the connection's thread
+    with the transaction's next statement (``db.run_sql(defer=True)``)."""
+    await db.run_sql(sql, args, defer=True)
+
+
 async def _fetch(sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
     """``_q`` for the rows of ``_row``: each a sequence in the SELECT's column order
     (SQLite tuples, PostgreSQL records), no dict per row."""
@@ -430,7 +436,7 @@ class _Writer(_Reader):
 
     async def save(self, table: str, row: Row) -> None:
         self._known.pop((table, str(uuid.UUID(str(row["id"])))), None)
-        await _q(_UPSERT[table], *_db_values(table, row))
+        await _defer(_UPSERT[table], *_db_values(table, row))
 
     async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:
         out: list[tuple[str, Row]] = []
@@ -442,7 +448,7 @@ class _Writer(_Reader):
         return out
 
     async def add_removal(self, bucket: str, seq: int, table: str, row_id: str) -> None:
-        await _q(
+        await _defer(
             "INSERT INTO sync_removals (bucket, seq, tbl, row_id) VALUES ({}, {}, {}, {})",
             bucket,
             seq,
@@ -451,7 +457,7 @@ class _Writer(_Reader):
         )
 
     async def set_bucket_stats(self, bucket: str, stats: BucketStats) -> None:
-        await _q(
+        await _defer(
             "INSERT INTO sync_buckets (bucket, count, checksum, compacted_through) VALUES ({}, {}, {}, {}) "
             "ON CONFLICT (bucket) DO UPDATE SET count = excluded.count, checksum = excluded.checksum, "
             "compacted_through = excluded.compacted_through",
@@ -479,7 +485,7 @@ class _Writer(_Reader):
         items, self._results = list(self._results.items()), {}
         now = dt.datetime.now(dt.UTC)
         for chunk in chunks(items, 300):
-            await _q(
+            await _defer(
                 "INSERT INTO sync_results (key, result, created_at) VALUES "
                 + ", ".join("({}, {}, {})" for _ in chunk)
                 + " ON CONFLICT (key) DO UPDATE SET result = excluded.result",
@@ -517,7 +523,7 @@ class _Writer(_Reader):
 
 
 async def _save_client(state: ClientState, now: dt.datetime) -> None:
-    await _q(
+    await _defer(
         "INSERT INTO sync_clients (client_id, user_id, last_n, pulled_seq, created_at, last_seen) "
         "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (client_id) DO UPDATE SET "
         "last_n = excluded.last_n, pulled_seq = excluded.pulled_seq, last_seen = excluded.last_seen",
@@ -560,8 +566,8 @@ class _PullLog:
     @classmethod
     async def write_rows(cls, entries: list[tuple[Any, ...]]) -> None:
         for chunk in chunks(entries, 500):
-            await _q(cls._SQL.format(rows=", ".join("({}, {}, 0, {}, {}, {})" for _ in chunk)),
-                     *(v for entry in chunk for v in entry))
+            await _defer(cls._SQL.format(rows=", ".join("({}, {}, 0, {}, {}, {})" for _ in chunk)),
+                         *(v for entry in chunk for v in entry))
 
     async def _write(self) -> None:
         try:
@@ -608,7 +614,7 @@ class PiccoloSyncStore:
             yield writer
             await writer.flush_results()
             if writer.last_seq > first:  # hand out the whole block before commit
-                await _q("UPDATE sync_counter SET value = {} WHERE name = 'changes'", writer.last_seq)
+                await _defer("UPDATE sync_counter SET value = {} WHERE name = 'changes'", writer.last_seq)
 
     async def record_pull(self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime) -> None:
         """R-PULL-6: a new client starts at ``last_n = 0``; a known one keeps its ``last_n``
