@@ -136,7 +136,8 @@ async def write_transaction() -> AsyncIterator[Any]:
 class _Connection(aiosqlite.Connection):
     """aiosqlite's connection, plus statements whose answer no one waits for (``defer``):
     they go to the connection's thread together with the next call, whatever it is (a
-    query, Piccolo's own, COMMIT), in one hand-off instead of one each. Each hand-off wakes
+    query, Piccolo's own, COMMIT), in one hand-off instead of one each; a transaction's BEGIN
+    goes the same way, with its first statement. Each hand-off wakes
     the thread and takes the GIL twice; in a push they were most of the server's time. A
     deferred statement that fails raises from that next call, inside the same transaction,
     which then fails as a whole, as it would have."""
@@ -248,7 +249,11 @@ class _PooledTransaction(SQLiteTransaction):
         self.bare = bare
 
     async def begin(self) -> None:
-        if not self.bare:
+        if self.bare:
+            return
+        if isinstance(self.connection, _Connection):  # with the first statement: one hand-off fewer
+            self.connection.defer(f"BEGIN {self.transaction_type.value}", ())
+        else:
             await super().begin()
 
     async def commit(self) -> None:
@@ -260,7 +265,7 @@ class _PooledTransaction(SQLiteTransaction):
     async def rollback(self) -> None:
         if isinstance(self.connection, _Connection):
             self.connection.deferred.clear()  # rolled back anyway; a failing one must not stop the ROLLBACK
-        if self.bare:
+        if self.bare or not self.connection.in_transaction:  # nothing began (or BEGIN itself failed)
             self._rolled_back = True
         else:
             await super().rollback()
