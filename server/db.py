@@ -136,11 +136,11 @@ async def write_transaction() -> AsyncIterator[Any]:
 class _Connection(aiosqlite.Connection):
     """aiosqlite's connection, plus statements whose answer no one waits for (``defer``):
     they go to the connection's thread together with the next call, whatever it is (a
-    query, Piccolo's own, COMMIT), in one hand-off instead of one each; a transaction's BEGIN
-    goes the same way, with its first statement. Each hand-off wakes
-    the thread and takes the GIL twice; in a push they were most of the server's time. A
-    deferred statement that fails raises from that next call, inside the same transaction,
-    which then fails as a whole, as it would have."""
+    query, Piccolo's own, COMMIT), in one hand-off instead of one each; a transaction's
+    BEGIN goes the same way, with its first statement. Each hand-off wakes the thread and
+    takes the GIL twice; in a push they were most of the server's time. A deferred
+    statement that fails raises from that next call, inside the same transaction, which
+    then fails as a whole, as it would have."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)
