@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
 from string import Formatter
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 import aiosqlite
@@ -31,6 +31,8 @@ from piccolo.querystring import QueryString
 from server.settings import Settings
 
 os.environ.setdefault("PICCOLO_CONF", "server.piccolo_conf")
+
+T = TypeVar("T")
 
 
 def postgres_config(url: str) -> dict[str, Any]:
@@ -91,12 +93,18 @@ _sqlite_writer: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Loc
 _holding: contextvars.ContextVar[bool] = contextvars.ContextVar("revisit_db_writer", default=False)
 
 
-def _writer_lock() -> asyncio.Lock:
+def per_loop(registry: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T], make: Callable[[], T]) -> T:
+    """The running event loop's object in ``registry``, made on first use (asyncio objects
+    belong to one loop; tests and CLI commands run several, one after the other)."""
     loop = asyncio.get_running_loop()
-    lock = _sqlite_writer.get(loop)
-    if lock is None:
-        lock = _sqlite_writer[loop] = asyncio.Lock()
-    return lock
+    found = registry.get(loop)
+    if found is None:
+        found = registry[loop] = make()
+    return found
+
+
+def _writer_lock() -> asyncio.Lock:
+    return per_loop(_sqlite_writer, asyncio.Lock)
 
 
 @asynccontextmanager
@@ -168,7 +176,7 @@ class _ConnectionPool:
         self.idle_max = idle_max  # more concurrent users open their own connection, closed after use
         self.engine: SQLiteEngine | None = None
         self.file: tuple[int, int] | None = None
-        self.idle: list[aiosqlite.Connection] = []
+        self.idle: list[_Connection] = []
 
     def _file(self, engine: SQLiteEngine) -> tuple[int, int] | None:
         try:
@@ -177,7 +185,7 @@ class _ConnectionPool:
             return None
         return (st.st_dev, st.st_ino)
 
-    async def acquire(self, engine: SQLiteEngine) -> aiosqlite.Connection:
+    async def acquire(self, engine: SQLiteEngine) -> _Connection:
         file = self._file(engine)
         if engine is not self.engine or file is None or file != self.file:
             # another database (tests, a new app), or the file was replaced (restore): start over
@@ -200,9 +208,8 @@ class _ConnectionPool:
         await conn.execute("PRAGMA foreign_keys = 1")
         return conn
 
-    async def release(self, engine: SQLiteEngine, conn: aiosqlite.Connection, reuse: bool) -> None:
-        if isinstance(conn, _Connection):
-            conn.deferred.clear()  # a transaction that did not end: nothing of it may run later
+    async def release(self, engine: SQLiteEngine, conn: _Connection, reuse: bool) -> None:
+        conn.deferred.clear()  # a transaction that did not end: nothing of it may run later
         thread = getattr(conn, "_thread", None)
         if (
             reuse
@@ -251,10 +258,7 @@ class _PooledTransaction(SQLiteTransaction):
     async def begin(self) -> None:
         if self.bare:
             return
-        if isinstance(self.connection, _Connection):  # with the first statement: one hand-off fewer
-            self.connection.defer(f"BEGIN {self.transaction_type.value}", ())
-        else:
-            await super().begin()
+        self.connection.defer(f"BEGIN {self.transaction_type.value}", ())  # with the first statement
 
     async def commit(self) -> None:
         if self.bare:
@@ -263,14 +267,13 @@ class _PooledTransaction(SQLiteTransaction):
             await super().commit()
 
     async def rollback(self) -> None:
-        if isinstance(self.connection, _Connection):
-            self.connection.deferred.clear()  # rolled back anyway; a failing one must not stop the ROLLBACK
+        self.connection.deferred.clear()  # rolled back anyway; a failing one must not stop the ROLLBACK
         if self.bare or not self.connection.in_transaction:  # nothing began (or BEGIN itself failed)
             self._rolled_back = True
         else:
             await super().rollback()
 
-    async def get_connection(self) -> aiosqlite.Connection:
+    async def get_connection(self) -> _Connection:
         return await self.pool.acquire(self.engine)
 
     async def __aenter__(self) -> Any:

@@ -584,11 +584,7 @@ _PULL_LOGS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _PullLog] = wea
 
 def _pull_log() -> _PullLog:
     """This event loop's ``_PullLog`` (as the writer lock, one per loop)."""
-    loop = asyncio.get_running_loop()
-    log = _PULL_LOGS.get(loop)
-    if log is None:
-        log = _PULL_LOGS[loop] = _PullLog()
-    return log
+    return db.per_loop(_PULL_LOGS, _PullLog)
 
 
 class PiccoloSyncStore:
