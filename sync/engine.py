@@ -61,6 +61,7 @@ from sync.schema import (
 from sync.store import (
     BucketStats,
     ClientState,
+    Head,
     ReadTx,
     Row,
     StoredChange,
@@ -626,13 +627,13 @@ class SyncEngine:
         limit = max(1, min(req.limit, MAX_PAGE))  # R-PULL-1, R-LIM-2
         today = dt.date.fromisoformat(req.today) if req.today else now.astimezone(dt.UTC).date()
         async with self.store.read() as rtx:
-            client = await rtx.get_client(req.client_id)
+            buckets = await self._device_buckets(rtx, actor)
+            head = await rtx.head(buckets, req.client_id)  # R-CUR-2: first the high-water mark
+            client = head.client
             if client is not None and client.user_id != str(actor.user_id):
                 raise SyncError(409, "client_mismatch", "this client id belongs to another user")
-            buckets = await self._device_buckets(rtx, actor)
-            high = await rtx.high_water()  # R-CUR-2: first the high-water mark
-            epoch = await rtx.epoch()
-            state = await self._cursor_state(rtx, req.cursor, epoch, buckets, high)
+            high = head.high
+            state = self._cursor_state(req.cursor, head, buckets)
             requested_position = min((state.p.get(b, 0) for b in buckets), default=0)
             changes: list[Change] = []
             if req.cursor is None and actor.role == "rep" and not state.f:  # R-PULL-4
@@ -661,7 +662,7 @@ class SyncEngine:
             more = any(state.p[b] < high for b in buckets)
             checksums = None
             if not more:  # R-PULL-5
-                checksums = {b: self._sum(await rtx.bucket_stats(b)) for b in buckets}
+                checksums = {b: self._sum(head.stats[b]) for b in buckets}
         if (  # R-PULL-6; an unchanged position is refreshed at most hourly (a write costs a commit)
             client is None
             or client.pulled_seq != requested_position
@@ -674,25 +675,24 @@ class SyncEngine:
             PROTOCOL_VERSION, server_time, clock, encode_cursor(state), more, buckets, changes, checksums
         )
 
-    async def _cursor_state(
-        self, rtx: ReadTx, cursor: str | None, epoch: str, buckets: list[str], high: int
-    ) -> CursorState:
+    @staticmethod
+    def _cursor_state(cursor: str | None, head: Head, buckets: list[str]) -> CursorState:
         """R-CUR-4 and R-BUCKET-3: every reason a cursor cannot be continued."""
         if cursor is None:
-            return CursorState(e=epoch, p={})
+            return CursorState(e=head.epoch, p={})
         try:
             state = decode_cursor(cursor)
         except BadCursor as exc:
             raise _resync("bad_cursor", str(exc)) from None
-        if state.e != epoch:
+        if state.e != head.epoch:
             raise _resync("epoch", "the server database was replaced or restored")
         lost = sorted(set(state.p) - set(buckets))
         if lost:
             raise _resync("buckets", f"buckets no longer yours: {', '.join(lost)}")
         for b, pos in state.p.items():
-            if pos > high:
+            if pos > head.high:
                 raise _resync("ahead", "cursor is ahead of the server")
-            if 0 < pos < (await rtx.bucket_stats(b)).compacted_through:
+            if 0 < pos < head.stats[b].compacted_through:
                 raise _resync("compacted", f"tombstones of {b} were compacted")
         return state
 
@@ -718,10 +718,10 @@ class SyncEngine:
         """R-SUM-4."""
         async with self.store.read() as rtx:
             buckets = await self._device_buckets(rtx, actor)
-            high = await rtx.high_water()
-            sums = {b: self._sum(await rtx.bucket_stats(b)) for b in buckets}
+            head = await rtx.head(buckets)
+        sums = {b: self._sum(head.stats[b]) for b in buckets}
         server_time, clock = self.stamp_response(self.now())
-        return VerifyResponse(PROTOCOL_VERSION, server_time, clock, high, sums)
+        return VerifyResponse(PROTOCOL_VERSION, server_time, clock, head.high, sums)
 
     # --- compaction -------------------------------------------------------------------------
 

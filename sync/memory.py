@@ -10,14 +10,14 @@ import asyncio
 import copy
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sync.buckets import in_bucket
 from sync.schema import CUSTOMER_DATA, TABLES
-from sync.store import BucketStats, ClientState, Row, StoredChange, as_decimal
+from sync.store import BucketStats, ClientState, Head, Row, StoredChange, as_decimal
 
 
 @dataclass
@@ -49,11 +49,9 @@ class _Tx:
     def __init__(self, state: _State) -> None:
         self.s = state
 
-    async def high_water(self) -> int:
-        return self.s.counter
-
-    async def epoch(self) -> str:
-        return self.s.epoch
+    async def head(self, buckets: Sequence[str], client_id: str | None = None) -> Head:
+        client = await self.get_client(client_id) if client_id is not None else None
+        return Head(self.s.counter, self.s.epoch, client, {b: await self.bucket_stats(b) for b in buckets})
 
     async def get(self, table: str, row_id: str) -> Row | None:
         row = self.s.tables[table].get(row_id)

@@ -9,7 +9,7 @@ suite (``tests/sync_contract/``) runs against both.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +34,17 @@ class BucketStats:
     compacted_through: int = 0  # R-DEL-3
 
 
+@dataclass(slots=True)
+class Head:
+    """What a pull or a verify reads before any change (R-CUR-2: the high-water mark
+    first), from the same snapshot as the rest of its transaction."""
+
+    high: int  # the high-water mark (R-CUR-1)
+    epoch: str
+    client: ClientState | None  # None: an unknown client, or none asked for
+    stats: dict[str, BucketStats]  # every bucket asked for; one with no rows yet has zero stats
+
+
 class StoredChange(NamedTuple):
     seq: int
     table: str
@@ -44,15 +55,16 @@ class StoredChange(NamedTuple):
 class ReadTx(Protocol):
     """A consistent snapshot (R-CUR-2): every call sees the same committed state."""
 
-    async def high_water(self) -> int: ...
-    async def epoch(self) -> str: ...
+    async def head(self, buckets: Sequence[str], client_id: str | None = None) -> Head:
+        """The high-water mark, the epoch, the client's record and the buckets' stats: what
+        every pull needs first, which a store may read in one round trip."""
+        ...
+
     async def get(self, table: str, row_id: str) -> Row | None: ...
-    async def get_client(self, client_id: str) -> ClientState | None: ...
     async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
         """Rows and removals of ``bucket`` with ``after < seq <= upto``, by seq, at most ``limit``."""
         ...
 
-    async def bucket_stats(self, bucket: str) -> BucketStats: ...
     async def region_ids(self) -> list[str]: ...
     async def today_plan(self, rep_id: str, today: dt.date) -> list[tuple[str, Row]]:
         """Open planned revisits of the rep due on or before ``today`` and their customers."""

@@ -31,7 +31,7 @@ from server.tables import SyncCounter
 from sync import checksum
 from sync.buckets import GLOBAL
 from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES
-from sync.store import BucketStats, ClientState, Row, StoredChange
+from sync.store import BucketStats, ClientState, Head, Row, StoredChange
 
 EPOCH_KEY = "sync_epoch"  # shared with server/backup.py, which changes it on restore
 
@@ -212,56 +212,67 @@ def _select(table: str) -> str:
 # --- transactions ----------------------------------------------------------------------------
 
 
+def _client_state(r: Mapping[str, Any]) -> ClientState:
+    seen = r["last_seen"]
+    if isinstance(seen, str):
+        seen = dt.datetime.fromisoformat(seen)
+    return ClientState(r["client_id"], str(r["user_id"]), int(r["last_n"]), int(r["pulled_seq"]), seen)
+
+
+def _bucket_stats_of(r: Mapping[str, Any]) -> BucketStats:
+    return BucketStats(int(r["count"]), checksum.from_signed(int(r["checksum"])), int(r["compacted_through"]))
+
+
+_CLIENT_COLUMNS = "client_id, user_id, last_n, pulled_seq, last_seen"
+_STATS_COLUMNS = "count, checksum, compacted_through"
+
+
+def _head_sql(buckets: int) -> str:
+    """One statement for ``head``: a row per bucket that has stats (or one row, when none
+    has), each with the counter, the epoch and the client's record (NULLs: no such client)."""
+    on = f"s.bucket IN ({_placeholders(buckets)})" if buckets else "1 = 0"
+    return (
+        "SELECT (SELECT value FROM sync_counter WHERE name = 'changes') AS high, "
+        "(SELECT value FROM server_settings WHERE key = {}) AS epoch, "
+        f"{', '.join('c.' + c for c in _CLIENT_COLUMNS.split(', '))}, "
+        f"s.bucket, {', '.join('s.' + c for c in _STATS_COLUMNS.split(', '))} "
+        "FROM (SELECT 1 AS one) AS o "
+        "LEFT JOIN sync_clients AS c ON c.client_id = {} "
+        f"LEFT JOIN sync_buckets AS s ON {on}"
+    )
+
+
 class _Reader:
     """Queries every transaction may make."""
 
-    def __init__(self) -> None:
-        self._stats: dict[str, BucketStats] | None = {}  # None: not a read-only transaction
-
-    async def high_water(self) -> int:
-        rows = await _q("SELECT value FROM sync_counter WHERE name = 'changes'")
-        return int(rows[0]["value"]) if rows else 0
-
-    async def epoch(self) -> str:
-        rows = await _q("SELECT value FROM server_settings WHERE key = {}", EPOCH_KEY)
-        return str(rows[0]["value"]) if rows else "initial"
+    async def head(self, buckets: Sequence[str], client_id: str | None = None) -> Head:
+        """One round trip instead of three plus one per bucket (a small pull's statements
+        were most of its server time, each a hand-off to the database)."""
+        rows = await _q(_head_sql(len(buckets)), EPOCH_KEY, client_id, *buckets)
+        first = rows[0]
+        stats = {b: BucketStats() for b in buckets}
+        for r in rows:
+            if r["bucket"] is not None:
+                stats[r["bucket"]] = _bucket_stats_of(r)
+        high = first["high"]
+        return Head(
+            int(high) if high is not None else 0,
+            str(first["epoch"]) if first["epoch"] is not None else "initial",
+            _client_state(first) if first["client_id"] is not None else None,
+            stats,
+        )
 
     async def get(self, table: str, row_id: str) -> Row | None:
         rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", (uuid.UUID(row_id),))
         return _row(table, rows[0]) if rows else None
 
     async def get_client(self, client_id: str) -> ClientState | None:
-        rows = await _q(
-            "SELECT client_id, user_id, last_n, pulled_seq, last_seen FROM sync_clients WHERE client_id = {}",
-            client_id,
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        seen = r["last_seen"]
-        if isinstance(seen, str):
-            seen = dt.datetime.fromisoformat(seen)
-        return ClientState(r["client_id"], str(r["user_id"]), int(r["last_n"]), int(r["pulled_seq"]), seen)
+        rows = await _q(f"SELECT {_CLIENT_COLUMNS} FROM sync_clients WHERE client_id = {{}}", client_id)
+        return _client_state(rows[0]) if rows else None
 
     async def bucket_stats(self, bucket: str) -> BucketStats:
-        """In a read transaction (one snapshot) the answer cannot change: asked again for
-        the same bucket (the cursor check, then the checksums of the last page), it is
-        not read again."""
-        if self._stats is None:
-            return await self._bucket_stats(bucket)
-        stats = self._stats.get(bucket)
-        if stats is None:
-            stats = self._stats[bucket] = await self._bucket_stats(bucket)
-        return stats
-
-    async def _bucket_stats(self, bucket: str) -> BucketStats:
-        rows = await _q(
-            "SELECT count, checksum, compacted_through FROM sync_buckets WHERE bucket = {}", bucket
-        )
-        if not rows:
-            return BucketStats()
-        r = rows[0]
-        return BucketStats(int(r["count"]), checksum.from_signed(int(r["checksum"])), int(r["compacted_through"]))
+        rows = await _q(f"SELECT {_STATS_COLUMNS} FROM sync_buckets WHERE bucket = {{}}", bucket)
+        return _bucket_stats_of(rows[0]) if rows else BucketStats()
 
     async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
         """R-PULL-7: one statement finds the next ``limit`` changes of the bucket (an indexed
@@ -358,8 +369,6 @@ class _Writer(_Reader):
     """
 
     def __init__(self, first_seq: int) -> None:
-        super().__init__()
-        self._stats = None  # a write transaction changes the stats
         self._next = first_seq
         self.last_seq = first_seq - 1
         self._known: dict[tuple[str, str], bytes | None] = {}  # msgspec JSON of the row, None: absent

@@ -96,12 +96,12 @@ async def test_rows_round_trip_every_table(store: Any) -> None:
 
 async def test_counter_is_contiguous_and_rollback_leaves_nothing(store: Any) -> None:
     async with store.read() as rx:
-        start = await rx.high_water()
+        start = (await rx.head(())).high
     async with store.write() as tx:
         seqs = [await tx.next_seq() for _ in range(5)]
     assert seqs == list(range(seqs[0], seqs[0] + 5)) and seqs[0] > start
     async with store.read() as rx:
-        assert await rx.high_water() == seqs[-1]
+        assert (await rx.head(())).high == seqs[-1]
     r = row("notes", 0)
     with pytest.raises(RuntimeError):
         async with store.write() as tx:
@@ -111,8 +111,8 @@ async def test_counter_is_contiguous_and_rollback_leaves_nothing(store: Any) -> 
             raise RuntimeError("boom")
     async with store.read() as rx:
         assert await rx.get("notes", r["id"]) is None
-        assert await rx.high_water() == seqs[-1]
-        assert (await rx.bucket_stats("rep:x")).count == 0
+        assert (await rx.head(())).high == seqs[-1]
+        assert (await rx.head(["rep:x"])).stats["rep:x"].count == 0
 
 
 async def test_changes_by_bucket_in_seq_order(store: Any) -> None:
@@ -131,7 +131,7 @@ async def test_changes_by_bucket_in_seq_order(store: Any) -> None:
         d = row("notes", await tx.next_seq(), deleted=True)
         await tx.save("notes", d)
     async with store.read() as rx:
-        high = await rx.high_water()
+        high = (await rx.head(())).high
         rep = await rx.changes(f"rep:{OWNER}", 0, high, 100)
         assert [(ch.table, ch.row_id, ch.row is None) for ch in rep] == [
             ("customers", a["id"], False), ("visits", b["id"], False), ("contacts", CUSTOMER, True),
@@ -160,6 +160,31 @@ async def test_bucket_stats_clients_results(store: Any) -> None:
         assert await tx.user_of_client("dev-000001") == OWNER
         assert await tx.user_of_client("nobody") is None
     assert checksum.to_signed(big) == -5
+
+
+async def test_head_is_counter_epoch_client_and_stats_of_one_snapshot(store: Any) -> None:
+    """What a pull reads first, in one call: buckets without stats read as zero, an
+    unknown client as None; the stats, client and counter are the committed ones."""
+    async with store.read() as rx:
+        before = await rx.head(["region:r", "rep:none"], "dev-000001")
+    assert before.client is None
+    assert before.stats == {"region:r": BucketStats(), "rep:none": BucketStats()}
+    big = (1 << 64) - 5
+    async with store.write() as tx:
+        seq = await tx.next_seq()
+        await tx.set_bucket_stats("region:r", BucketStats(3, big, 7))
+        await tx.set_bucket_stats("rep:y", BucketStats(1, 2, 0))
+        await tx.set_bucket_stats("rep:not-asked", BucketStats(5, 5, 0))
+        await tx.save_client(ClientState("dev-000001", OWNER, 4, 9), NOW)
+        await tx.save_client(ClientState("dev-000002", OWNER, 1, 1), NOW)
+    async with store.read() as rx:
+        head = await rx.head(["region:r", "rep:none", "rep:y"], "dev-000001")
+        alone = await rx.head([])
+    assert head.high == alone.high == seq
+    assert head.epoch and head.epoch == alone.epoch == before.epoch
+    assert head.client == ClientState("dev-000001", OWNER, 4, 9, NOW)
+    assert head.stats == {"region:r": BucketStats(3, big, 7), "rep:none": BucketStats(), "rep:y": BucketStats(1, 2, 0)}
+    assert alone.client is None and alone.stats == {}
 
 
 async def test_business_queries(store: Any) -> None:
@@ -200,4 +225,4 @@ async def test_positions_and_compaction(store: Any) -> None:
     async with store.read() as rx:
         assert await rx.get("notes", dead["id"]) is None
         assert await rx.get("notes", live["id"]) is not None
-        assert (await rx.bucket_stats("rep:x")).compacted_through == live["seq"] + 1
+        assert (await rx.head(["rep:x"])).stats["rep:x"].compacted_through == live["seq"] + 1

@@ -35,7 +35,7 @@ async def test_every_read_sees_what_was_committed_before_it(store: Any) -> None:
     for _ in range(6):  # more reads, one after the other, than a pool would keep connections
         r = await _write_note(store)
         async with store.read() as rx:
-            assert await rx.high_water() == r["seq"]
+            assert (await rx.head(())).high == r["seq"]
             assert await rx.get("notes", r["id"]) == r
             changes = await rx.changes(f"rep:{OWNER}", r["seq"] - 1, r["seq"], 10)
             assert [(c.seq, c.row_id, c.row) for c in changes] == [(r["seq"], r["id"], r)]
@@ -46,13 +46,13 @@ async def test_a_read_keeps_its_snapshot_while_others_commit(backend: Any, store
         pytest.skip("the memory store serializes reads and writes")
     first = await _write_note(store)
     async with store.read() as old:
-        assert await old.high_water() == first["seq"]
+        assert (await old.head(())).high == first["seq"]
         # another request's write: its own task and context, so not nested in this read
         later = await asyncio.create_task(_write_note(store), context=contextvars.Context())
-        assert await old.high_water() == first["seq"]
+        assert (await old.head(())).high == first["seq"]
         assert await old.get("notes", later["id"]) is None
     async with store.read() as rx:
-        assert await rx.high_water() == later["seq"]
+        assert (await rx.head(())).high == later["seq"]
         assert await rx.get("notes", later["id"]) == later
 
 
@@ -63,7 +63,7 @@ async def test_many_reads_at_once_each_see_the_committed_rows(backend: Any, stor
 
     async def read() -> list[Any]:
         async with store.read() as rx:
-            high = await rx.high_water()
+            high = (await rx.head(())).high
             await asyncio.sleep(0)  # the others start their transactions meanwhile
             return [high, *[await rx.get("notes", r["id"]) for r in rows]]
 
@@ -71,7 +71,7 @@ async def test_many_reads_at_once_each_see_the_committed_rows(backend: Any, stor
     assert seen == [[rows[-1]["seq"], *rows]] * 10
     with pytest.raises(RuntimeError):  # a read that fails gives nothing back wrong afterwards
         async with store.read() as rx:
-            await rx.high_water()
+            await rx.head(())
             raise RuntimeError("boom")
     later = await _write_note(store)
     async with store.read() as rx:
@@ -95,8 +95,8 @@ async def test_recording_a_pull_keeps_the_pushed_number(store: Any) -> None:  # 
     await store.record_pull(known, OWNER, 42, later)
     await store.record_pull(new, OWNER, 5, later)
     async with store.read() as rx:
-        assert await rx.get_client(known) == ClientState(known, OWNER, 7, 42, later)
-        assert await rx.get_client(new) == ClientState(new, OWNER, 0, 5, later)
+        assert (await rx.head((), known)).client == ClientState(known, OWNER, 7, 42, later)
+        assert (await rx.head((), new)).client == ClientState(new, OWNER, 0, 5, later)
 
 
 async def test_a_failed_write_leaves_nothing_and_the_next_writes_commit(store: Any) -> None:  # noqa: F811
@@ -112,7 +112,7 @@ async def test_a_failed_write_leaves_nothing_and_the_next_writes_commit(store: A
         async with store.read() as rx:
             assert await rx.get("notes", failed["id"]) is None
             assert await rx.get("notes", ok["id"]) == ok
-            assert await rx.high_water() == ok["seq"]
+            assert (await rx.head(())).high == ok["seq"]
 
 
 async def test_pulls_recorded_at_once_are_each_kept(store: Any) -> None:  # noqa: F811
@@ -122,16 +122,16 @@ async def test_pulls_recorded_at_once_are_each_kept(store: Any) -> None:  # noqa
     later = NOW + dt.timedelta(minutes=5)
     await asyncio.gather(*(store.record_pull(d, OWNER, 10 + i, NOW) for i, d in enumerate(devices)))
     async with store.read() as rx:
-        assert [await rx.get_client(d) for d in devices] == [
+        assert [(await rx.head((), d)).client for d in devices] == [
             ClientState(d, OWNER, 0, 10 + i, NOW) for i, d in enumerate(devices)
         ]
     await asyncio.gather(*(store.record_pull(d, OWNER, 100 + i, later) for i, d in enumerate(devices[:20])),
                          _write_note(store))  # a push's write in between
     await store.record_pull(devices[0], OWNER, 7, later)  # a device that started over
     async with store.read() as rx:
-        assert await rx.get_client(devices[0]) == ClientState(devices[0], OWNER, 0, 7, later)
-        assert await rx.get_client(devices[19]) == ClientState(devices[19], OWNER, 0, 119, later)
-        assert await rx.get_client(devices[20]) == ClientState(devices[20], OWNER, 0, 30, NOW)
+        assert (await rx.head((), devices[0])).client == ClientState(devices[0], OWNER, 0, 7, later)
+        assert (await rx.head((), devices[19])).client == ClientState(devices[19], OWNER, 0, 119, later)
+        assert (await rx.head((), devices[20])).client == ClientState(devices[20], OWNER, 0, 30, NOW)
 
 
 async def test_a_pull_record_that_cannot_be_stored_fails_and_the_next_is_stored(backend: Any, store: Any) -> None:  # noqa: F811
@@ -142,7 +142,7 @@ async def test_a_pull_record_that_cannot_be_stored_fails_and_the_next_is_stored(
         await store.record_pull(device, OWNER, 2**70, NOW)
     await store.record_pull(device, OWNER, 12, NOW)
     async with store.read() as rx:
-        assert await rx.get_client(device) == ClientState(device, OWNER, 0, 12, NOW)
+        assert (await rx.head((), device)).client == ClientState(device, OWNER, 0, 12, NOW)
 
 
 async def test_a_pull_recorded_inside_a_write_is_part_of_it(backend: Any, store: Any) -> None:  # noqa: F811
@@ -160,5 +160,5 @@ async def test_a_pull_recorded_inside_a_write_is_part_of_it(backend: Any, store:
             await asyncio.wait_for(store.record_pull(dropped, OWNER, 4, NOW), timeout=10)
             raise RuntimeError("rolled back")
     async with store.read() as rx:
-        assert await rx.get_client(kept) == ClientState(kept, OWNER, 0, 3, NOW)
-        assert await rx.get_client(dropped) is None
+        assert (await rx.head((), kept)).client == ClientState(kept, OWNER, 0, 3, NOW)
+        assert (await rx.head((), dropped)).client is None
