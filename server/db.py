@@ -206,9 +206,6 @@ class _ConnectionPool:
         await conn
         conn.row_factory = dict_factory
         await conn.execute("PRAGMA foreign_keys = 1")
-        # SQLite's default page cache is 2 MB per connection; a kept connection serving
-        # hundreds of reps' pulls re-read their index pages from the OS on every one.
-        await conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         return conn
 
     async def release(self, engine: SQLiteEngine, conn: _Connection, reuse: bool) -> None:
@@ -241,8 +238,6 @@ async def _close(conn: aiosqlite.Connection) -> None:
         pass
 
 
-# Page cache of each kept connection (at most five: four readers, one writer), in KiB.
-SQLITE_CACHE_KIB = 32 * 1024
 _READ_POOL = _ConnectionPool(idle_max=4)
 _WRITE_POOL = _ConnectionPool(idle_max=1)
 
