@@ -6,6 +6,7 @@ so that ``title`` is the HTTP phrase and ``detail`` the human explanation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -113,25 +114,35 @@ def _duplicate(exc: BaseException) -> bool:
     return "uniqueviolation" in text or "unique constraint failed" in text
 
 
+def _unstorable_text(exc: BaseException) -> bool:
+    """PostgreSQL refused text it cannot hold (U+0000, in text or as a JSON escape) in a
+    query or a write: the request's input, not the server, is at fault; the statement
+    failed, so its transaction changed nothing. The sync schema refuses such values
+    first; this covers every other input."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "characternotinrepertoire" in text or "untranslatablecharacter" in text
+
+
+# Errors of the database that are the request's fault or a passing state, not the server's:
+# (test, log message, status, title, detail, code, extra problem fields and headers).
+_KNOWN_FAILURES: tuple[tuple[Callable[[BaseException], bool], str, int, str, str, str, dict[str, Any], dict[str, str]], ...] = (
+    (_unstorable_text, "unstorable text", 400, "Bad Request",
+     "text must not contain the NUL character (U+0000); nothing was changed", "validation", {}, {}),
+    (_duplicate, "unique conflict", 409, "Conflict",
+     "another request created the same thing at the same time; nothing was changed", "conflict", {}, {}),
+    (_busy, "database busy", 503, "Service Unavailable",
+     "the database is busy; nothing was changed, try again shortly", "busy", {"retry_after": 2}, {"Retry-After": "2"}),
+)
+
+
 def internal_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: an unexpected error is logged and answered as problem JSON, not HTML."""
-    if _duplicate(exc):
-        request.logger.warning("unique conflict on %s %s: %s", request.method, request.url.path, exc)
-        return ProblemDetailsException(
-            status_code=409,
-            title="Conflict",
-            detail="another request created the same thing at the same time; nothing was changed",
-            extra={"code": "conflict"},
-        ).to_response(request)
-    if _busy(exc):
-        request.logger.warning("database busy on %s %s: %s", request.method, request.url.path, exc)
-        return ProblemDetailsException(
-            status_code=503,
-            title="Service Unavailable",
-            detail="the database is busy; nothing was changed, try again shortly",
-            extra={"code": "busy", "retry_after": 2},
-            headers={"Retry-After": "2"},
-        ).to_response(request)
+    for test, what, status, title, detail, code, extra, headers in _KNOWN_FAILURES:
+        if test(exc):
+            request.logger.warning("%s on %s %s: %s", what, request.method, request.url.path, exc)
+            return ProblemDetailsException(
+                status_code=status, title=title, detail=detail, extra={"code": code, **extra}, headers=headers
+            ).to_response(request)
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return ProblemDetailsException(
         status_code=500,

@@ -67,7 +67,8 @@ Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 TagStr = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 Tags = Annotated[list[TagStr], msgspec.Meta(max_length=50)]
 CENTS = Decimal("0.01")
-DECIMAL_MAX = Decimal("1000000000000")
+DECIMAL_MAX = Decimal("1000000000000")  # exclusive: the columns are numeric(14, 2)
+UNIT_MAX = Decimal("10000000000")  # exclusive: unit values and caps are numeric(12, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ class Field:
     server_set: bool = False  # ignored in a create row (R-SCHEMA-5)
     nullable: bool = False
     min_value: Decimal | None = None  # decimals only
+    max_value: Decimal = DECIMAL_MAX  # decimals only, exclusive (the column's digits)
     implies: tuple[tuple[str, Any], ...] = ()  # other fields a put of this one also writes (R-PUT-6)
 
     @property
@@ -235,7 +237,7 @@ GIFTS = _table(
         _f("rep_id", "uuid", UUID, default=None, server_set=True, nullable=True),
         _f("item_id", "uuid", UUID),
         _f("quantity", "int", _int(1, 10000), default=1),
-        _f("unit_value", "decimal", Decimal, default=None, nullable=True, min_value=Decimal(0)),
+        _f("unit_value", "decimal", Decimal, default=None, nullable=True, min_value=Decimal(0), max_value=UNIT_MAX),
         _f("currency", "str", Currency, default="CNY"),
         _f("given_at", "datetime", AwareDatetime, default=NOW),
         _f("over_cap", "bool", bool, default=False, server_set=True),
@@ -343,9 +345,9 @@ GIFT_ITEMS = _table(
         _ID,
         _f("name_en", "str", _str(120, 1), put_roles=ADMIN),
         _f("name_zh", "str", _str(120, 1), put_roles=ADMIN),
-        _f("unit_value", "decimal", Decimal, put_roles=ADMIN, min_value=Decimal(0)),
+        _f("unit_value", "decimal", Decimal, put_roles=ADMIN, min_value=Decimal(0), max_value=UNIT_MAX),
         _f("currency", "str", Currency, default="CNY", put_roles=ADMIN),
-        _f("yearly_cap", "decimal", Decimal, put_roles=ADMIN, min_value=Decimal(0)),
+        _f("yearly_cap", "decimal", Decimal, put_roles=ADMIN, min_value=Decimal(0), max_value=UNIT_MAX),
         _f("active", "bool", bool, default=True, put_roles=ADMIN),
         _deleted(ADMIN),
         *_meta(owner=False),
@@ -425,12 +427,14 @@ def _canonical_decimal(f: Field, value: Decimal) -> str:
         if not value.is_finite():
             raise FieldError(f.name, "must be a finite number")
         q = value.quantize(CENTS)
+        if q.is_zero():
+            q = q.copy_abs()  # "-0.00" is "0.00", as the databases store it
     except InvalidOperation as exc:
         raise FieldError(f.name, "is not a valid amount") from exc
     if f.min_value is not None and q < f.min_value:
         raise FieldError(f.name, f"must be >= {f.min_value}")
-    if abs(q) >= DECIMAL_MAX:
-        raise FieldError(f.name, "is too large")
+    if abs(q) >= f.max_value:
+        raise FieldError(f.name, f"must be less than {f.max_value}")
     return str(q)
 
 
@@ -453,6 +457,10 @@ def to_wire(f: Field, value: Any) -> Any:
             return _canonical_decimal(f, converted)
         case "json":
             return msgspec.to_builtins(converted)
+        case "float":
+            return converted + 0.0  # -0.0 is 0.0, as the databases store it
+        case "str" if "\x00" in converted:
+            raise FieldError(f.name, "must not contain the NUL character (U+0000)")
         case _:
             return converted
 

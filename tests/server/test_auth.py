@@ -113,3 +113,12 @@ async def test_in_process_limiter_counts_per_key_and_window() -> None:
     assert refused.value.status_code == 429 and refused.value.headers["Retry-After"] == "20"
     now[0] += 20  # a new window
     await limiter.hit("a")
+
+
+async def test_a_nul_character_in_a_username_is_a_client_error(client: Any, world: World) -> None:
+    """PostgreSQL text cannot hold U+0000: a lookup with one is the client's error (4xx,
+    problem JSON), never a 500, on either database."""
+    r = await client.post("/api/auth/login", json={"username": "rob\x00", "password": PASSWORD})
+    assert 400 <= r.status_code < 500, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["code"] in ("validation", "bad_credentials")

@@ -151,3 +151,29 @@ async def test_replayed_push_returns_stored_results(world: World, client: Any) -
     assert "tier" in first["results"][1]["message"]
     assert [(r["status"], r.get("replayed")) for r in again["results"]] == [("applied", True), ("rejected", True)]
     assert again["last_n"] == 2
+
+
+async def test_values_a_database_cannot_hold_are_rejected_not_failed(world: World, client: Any) -> None:
+    """A NUL character (PostgreSQL text cannot hold one) or an amount wider than its column
+    is a rejected mutation naming the field, on either database; the push goes on."""
+    rob = world["rob"]
+    c = Clock("rob-dev-0003")
+    customer = str(uuid.uuid4())
+    muts = [
+        {"kind": "create", "n": 1, "hlc": c.tick(now_ms()), "table": "customers", "id": str(uuid.uuid4()),
+         "row": {"name": "A\x00B"}},
+        {"kind": "create", "n": 2, "hlc": c.tick(now_ms()), "table": "customers", "id": customer, "row": {"name": "Li"}},
+        {"kind": "create", "n": 3, "hlc": c.tick(now_ms()), "table": "visits", "id": str(uuid.uuid4()),
+         "row": {"customer_id": customer, "started_at": "2026-11-25T08:00:00Z", "order_value": "1000000000000"}},
+        {"kind": "put", "n": 4, "hlc": c.tick(now_ms()), "table": "customers", "id": customer,
+         "fields": {"name": {"value": "Li\x00"}}},
+    ]
+    r = await post(client, rob, "push", envelope("rob-dev-0003", c, mutations=muts))
+    assert r.status_code == 200, r.text
+    results = r.json()["results"]
+    assert [x["status"] for x in results] == ["rejected", "applied", "rejected", "rejected"]
+    assert [x.get("code") for x in results] == ["validation", None, "validation", "validation"]
+    assert "U+0000" in results[0]["message"] and "order_value" in results[2]["message"]
+    d, t = device(world, "rob", client)
+    await d.pull(t)
+    assert d.live_rows()[("customers", customer)][2]["name"] == "Li"

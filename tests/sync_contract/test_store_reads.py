@@ -82,25 +82,32 @@ async def test_a_pulled_row_is_the_row_written(store: Any) -> None:  # noqa: F81
             await tx.save(table, r)
             written.append(r)
     async with store.read() as rx:
-        pulled = [c.row for c in await rx.changes(f"rep:{owner}", 0, (await rx.head(())).high, 100)]
-        assert pulled == [await rx.get(table, r["id"]) for r, (table, _) in zip(written, values, strict=True)]
-    assert pulled == written
+        sent = [c.row for c in await rx.changes(f"rep:{owner}", 0, (await rx.head(())).high, 100)]
+        assert sent == [await rx.get(table, r["id"]) for r, (table, _) in zip(written, values, strict=True)]
+    assert sent == written
 
 
-async def test_ids_stored_in_another_spelling_are_read_in_canonical_form(backend: Any, store: Any) -> None:  # noqa: F811
-    """SQLite keeps UUIDs as text: a row whose ids were written by another tool in upper
-    case, without hyphens, or as all digits reads back as ``str(uuid.UUID)`` would spell it."""
+async def test_values_stored_in_another_spelling_are_read_in_canonical_form(backend: Any, store: Any) -> None:  # noqa: F811
+    """SQLite keeps UUIDs and timestamps as text: a row whose values were written by another
+    tool in another spelling (ids in upper case, without hyphens, as all digits; a timestamp
+    in ISO form) is read, and pulled, as ``str(uuid.UUID)`` and the wire form would spell it."""
     if backend is None or backend.is_postgres:
         pytest.skip("only SQLite stores UUIDs as text")
     from server import db
 
     digits = "12345678-1234-4234-8234-123456789012"
-    spellings = {"upper": lambda v: v.upper(), "bare": lambda v: v.replace("-", ""), "digits": lambda v: digits}
-    for name, spell in spellings.items():
+    cases = {  # name: (column, stored spelling of the row's value, the value read back)
+        "upper": ("customer_id", lambda v: v.upper(), None),
+        "bare": ("customer_id", lambda v: v.replace("-", ""), None),
+        "digits": ("customer_id", lambda v: digits, digits),
+        "iso time": ("created_at", lambda v: "2026-11-25T11:04:05.5+08:00", "2026-11-25T03:04:05.500000Z"),
+    }
+    for name, (column, spell, wanted) in cases.items():
         a = await saved(store, "notes")
-        wanted = a["customer_id"] if name != "digits" else digits
         async with store.write():
-            await db.run_sql("UPDATE notes SET customer_id = {} WHERE id = {}", (spell(a["customer_id"]), a["id"]))
+            await db.run_sql(f"UPDATE notes SET {column} = {{}} WHERE id = {{}}", (spell(a[column]), a["id"]))
+        expected = {**a, column: a[column] if wanted is None else wanted}
         async with store.read() as rx:
-            got = await rx.get("notes", a["id"])
-        assert got == {**a, "customer_id": wanted}, name
+            assert await rx.get("notes", a["id"]) == expected, name
+            sent = [c.row for c in await rx.changes(f"rep:{a['owner_id']}", a["seq"] - 1, a["seq"], 10)]
+        assert sent == [expected], name
