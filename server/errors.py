@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, NamedTuple
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
@@ -123,25 +123,38 @@ def _unstorable_text(exc: BaseException) -> bool:
     return "characternotinrepertoire" in text or "untranslatablecharacter" in text
 
 
-# Errors of the database that are the request's fault or a passing state, not the server's:
-# (test, log message, status, title, detail, code, extra problem fields and headers).
-_KNOWN_FAILURES: tuple[tuple[Callable[[BaseException], bool], str, int, str, str, str, dict[str, Any], dict[str, str]], ...] = (
-    (_unstorable_text, "unstorable text", 400, "Bad Request",
-     "text must not contain the NUL character (U+0000); nothing was changed", "validation", {}, {}),
-    (_duplicate, "unique conflict", 409, "Conflict",
-     "another request created the same thing at the same time; nothing was changed", "conflict", {}, {}),
-    (_busy, "database busy", 503, "Service Unavailable",
-     "the database is busy; nothing was changed, try again shortly", "busy", {"retry_after": 2}, {"Retry-After": "2"}),
+class _Known(NamedTuple):
+    """A database error that is the request's fault or a passing state, not the server's."""
+
+    test: Callable[[BaseException], bool]
+    what: str  # for the log
+    status: int
+    title: str
+    detail: str
+    code: str
+    extra: dict[str, Any] = {}
+    headers: dict[str, str] = {}
+
+
+_KNOWN_FAILURES = (
+    _Known(_unstorable_text, "unstorable text", 400, "Bad Request",
+           "text must not contain the NUL character (U+0000); nothing was changed", "validation"),
+    _Known(_duplicate, "unique conflict", 409, "Conflict",
+           "another request created the same thing at the same time; nothing was changed", "conflict"),
+    _Known(_busy, "database busy", 503, "Service Unavailable",
+           "the database is busy; nothing was changed, try again shortly", "busy",
+           {"retry_after": 2}, {"Retry-After": "2"}),
 )
 
 
 def internal_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: an unexpected error is logged and answered as problem JSON, not HTML."""
-    for test, what, status, title, detail, code, extra, headers in _KNOWN_FAILURES:
-        if test(exc):
-            request.logger.warning("%s on %s %s: %s", what, request.method, request.url.path, exc)
+    for known in _KNOWN_FAILURES:
+        if known.test(exc):
+            request.logger.warning("%s on %s %s: %s", known.what, request.method, request.url.path, exc)
             return ProblemDetailsException(
-                status_code=status, title=title, detail=detail, extra={"code": code, **extra}, headers=headers
+                status_code=known.status, title=known.title, detail=known.detail,
+                extra={"code": known.code, **known.extra}, headers=known.headers,
             ).to_response(request)
     request.logger.exception("unhandled error on %s %s", request.method, request.url.path)
     return ProblemDetailsException(
