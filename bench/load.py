@@ -56,6 +56,11 @@ class LoadResult:
     max: float
     server_cpu: float = float("nan")  # the server's CPU time over the window, as a share of one core
     driver_cpu: float = float("nan")  # this load driver's (the 200 devices') CPU time, same unit
+    # How late the driver's own event loop ran a 10 ms timer (p50, p99): a response that
+    # arrives while the 200 devices' Python is busy waits about that long before its
+    # latency is taken, so this much of a measured latency may be the driver's, not the server's.
+    driver_lag_p50: float = float("nan")
+    driver_lag_p99: float = float("nan")
     by_endpoint: dict[str, dict[str, float]] = field(default_factory=dict)
     error_samples: list[str] = field(default_factory=list)
 
@@ -115,11 +120,19 @@ async def run_load(base: str, reps: list[tuple[str, str, str]], customers: int, 
                 if think_s:
                     await asyncio.sleep(rng.uniform(0.5 * think_s, 1.5 * think_s))
 
+        lags: list[float] = []
+
+        async def lag_probe() -> None:
+            while time.monotonic() < deadline:
+                t = time.perf_counter()
+                await asyncio.sleep(0.01)
+                lags.append((time.perf_counter() - t - 0.01) * 1000)
+
         for _, transport in prepared:
             transport.recording = True
         t0, driver0 = time.monotonic(), time.process_time()
         server0 = cpu_seconds(server_pid) if server_pid else float("nan")
-        await asyncio.gather(*(rep_loop(i, d, t) for i, (d, t) in enumerate(prepared)))
+        await asyncio.gather(lag_probe(), *(rep_loop(i, d, t) for i, (d, t) in enumerate(prepared)))
         elapsed = time.monotonic() - t0
         driver_cpu = (time.process_time() - driver0) / elapsed
         server_cpu = (cpu_seconds(server_pid) - server0) / elapsed if server_pid else float("nan")
@@ -134,5 +147,6 @@ async def run_load(base: str, reps: list[tuple[str, str, str]], customers: int, 
         reps=len(reps), seconds=elapsed, think_s=think_s, requests=len(samples),
         errors=len(errors), non200=non200, cycles=cycles, rps=len(samples) / elapsed if elapsed else 0.0,
         p50=_pct(lat, 0.5), p95=_pct(lat, 0.95), p99=_pct(lat, 0.99), max=max(lat, default=float("nan")),
-        server_cpu=server_cpu, driver_cpu=driver_cpu, by_endpoint=by, error_samples=errors[:5],
+        server_cpu=server_cpu, driver_cpu=driver_cpu, driver_lag_p50=_pct(lags, 0.5), driver_lag_p99=_pct(lags, 0.99),
+        by_endpoint=by, error_samples=errors[:5],
     )

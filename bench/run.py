@@ -527,12 +527,12 @@ def markdown(rep: Report, facts: dict[str, str], command: str, commit: str, star
         lines += ["", f"Many devices: each rep loops log-a-visit → push → pull → verify, think time "
                   f"{cfg.think_s:g} s ± 50 %:", "",
                   "| system | reps | seconds | requests | req/s | sync cycles | p50 ms | p95 ms | p99 ms | max ms | errors | non-200 "
-                  "| server CPU | driver CPU |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                  "| server CPU | driver CPU | driver lag p50 / p99 ms |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for system, ld in rep.loads:
             lines.append(f"| {system} | {ld.reps} | {ld.seconds:.0f} | {ld.requests:,} | {ld.rps:,.0f} | {ld.cycles:,} | "
                          f"{ld.p50:.0f} | {ld.p95:.0f} | {ld.p99:.0f} | {ld.max:.0f} | {ld.errors} | {ld.non200} | "
-                         f"{ld.server_cpu:.0%} | {ld.driver_cpu:.0%} |")
+                         f"{ld.server_cpu:.0%} | {ld.driver_cpu:.0%} | {ld.driver_lag_p50:.0f} / {ld.driver_lag_p99:.0f} |")
         for system, ld in rep.loads:
             per = "; ".join(f"{ep}: p50 {v['p50']:.0f} / p95 {v['p95']:.0f} / p99 {v['p99']:.0f} ms (n={v['n']:,})"
                             for ep, v in ld.by_endpoint.items())
