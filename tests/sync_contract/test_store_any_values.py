@@ -22,7 +22,7 @@ from sync.memory import MemoryStore
 from sync.schema import GLOBAL_TABLES, TABLES, FieldError, to_wire
 from tests.sync_contract.test_store_contract import backend, row  # noqa: F401 (fixture)
 
-# every synced table with a per-row unique key only (cadence rules are one per tier; users are not written by sync)
+# the tables sync writes, less cadence rules (one per tier: random rows would collide)
 SYNCED = [t for t in TABLES if t not in ("users", "cadence_rules")]
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False)
