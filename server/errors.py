@@ -6,7 +6,6 @@ so that ``title`` is the HTTP phrase and ``detail`` the human explanation.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, NamedTuple
 
@@ -97,36 +96,11 @@ def problem_response(request: Request[Any, Any, Any], exc: HTTPException) -> Res
     return to_problem(exc).to_response(request)
 
 
-def _busy(exc: BaseException) -> bool:
-    """The database could not take the write in time (SQLite lock, PostgreSQL deadlock or
-    serialization failure): nothing was applied and the request can simply be retried."""
-    text = f"{type(exc).__name__}: {exc}".lower()
-    return any(
-        marker in text
-        for marker in ("database is locked", "deadlock", "serializationerror", "could not serialize")
-    )
-
-
-def _duplicate(exc: BaseException) -> bool:
-    """A unique constraint caught a race the service's own check could not see (two
-    requests creating the same username, external id, ...): the loser changed nothing."""
-    text = f"{type(exc).__name__}: {exc}".lower()
-    return "uniqueviolation" in text or "unique constraint failed" in text
-
-
-def _unstorable_text(exc: BaseException) -> bool:
-    """PostgreSQL refused text it cannot hold (U+0000, in text or as a JSON escape) in a
-    query or a write: the request's input, not the server, is at fault; the statement
-    failed, so its transaction changed nothing. The sync schema refuses such values
-    first; this covers every other input."""
-    text = f"{type(exc).__name__}: {exc}".lower()
-    return "characternotinrepertoire" in text or "untranslatablecharacter" in text
-
-
 class _Known(NamedTuple):
-    """A database error that is the request's fault or a passing state, not the server's."""
+    """A database error that is the request's fault or a passing state, not the server's,
+    recognised by a marker in its type name or message (lowercase); nothing was changed."""
 
-    test: Callable[[BaseException], bool]
+    markers: tuple[str, ...]
     what: str  # for the log
     status: int
     title: str
@@ -137,20 +111,27 @@ class _Known(NamedTuple):
 
 
 _KNOWN_FAILURES = (
-    _Known(_unstorable_text, "unstorable text", 400, "Bad Request",
+    # PostgreSQL refused text it cannot hold (U+0000, in text or as a JSON escape): the
+    # input is at fault. The sync schema refuses such values first; this covers the rest.
+    _Known(("characternotinrepertoire", "untranslatablecharacter"), "unstorable text", 400, "Bad Request",
            "text must not contain the NUL character (U+0000); nothing was changed", "validation"),
-    _Known(_duplicate, "unique conflict", 409, "Conflict",
+    # A unique constraint caught a race the service's own check could not see (two requests
+    # creating the same username, external id, ...): the loser changed nothing.
+    _Known(("uniqueviolation", "unique constraint failed"), "unique conflict", 409, "Conflict",
            "another request created the same thing at the same time; nothing was changed", "conflict"),
-    _Known(_busy, "database busy", 503, "Service Unavailable",
-           "the database is busy; nothing was changed, try again shortly", "busy",
+    # The database could not take the write in time (SQLite lock, PostgreSQL deadlock or
+    # serialization failure): nothing was applied and the request can simply be retried.
+    _Known(("database is locked", "deadlock", "serializationerror", "could not serialize"), "database busy", 503,
+           "Service Unavailable", "the database is busy; nothing was changed, try again shortly", "busy",
            {"retry_after": 2}, {"Retry-After": "2"}),
 )
 
 
 def internal_error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Last resort: an unexpected error is logged and answered as problem JSON, not HTML."""
+    text = f"{type(exc).__name__}: {exc}".lower()
     for known in _KNOWN_FAILURES:
-        if known.test(exc):
+        if any(marker in text for marker in known.markers):
             request.logger.warning("%s on %s %s: %s", known.what, request.method, request.url.path, exc)
             return ProblemDetailsException(
                 status_code=known.status, title=known.title, detail=known.detail,
