@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -223,10 +224,13 @@ def _bucket_stats_of(r: Mapping[str, Any]) -> BucketStats:
     return BucketStats(int(r["count"]), checksum.from_signed(int(r["checksum"])), int(r["compacted_through"]))
 
 
-_CLIENT_COLUMNS = "client_id, user_id, last_n, pulled_seq, last_seen"
-_STATS_COLUMNS = "count, checksum, compacted_through"
+_CLIENT_COLUMNS = ("client_id", "user_id", "last_n", "pulled_seq", "last_seen")
+_STATS_COLUMNS = ("count", "checksum", "compacted_through")
+_GET_CLIENT = f"SELECT {', '.join(_CLIENT_COLUMNS)} FROM sync_clients WHERE client_id = {{}}"
+_GET_STATS = f"SELECT {', '.join(_STATS_COLUMNS)} FROM sync_buckets WHERE bucket = {{}}"
 
 
+@functools.cache  # by the number of buckets: built once, not on every pull
 def _head_sql(buckets: int) -> str:
     """One statement for ``head``: a row per bucket that has stats (or one row, when none
     has), each with the counter, the epoch and the client's record (NULLs: no such client)."""
@@ -234,8 +238,8 @@ def _head_sql(buckets: int) -> str:
     return (
         "SELECT (SELECT value FROM sync_counter WHERE name = 'changes') AS high, "
         "(SELECT value FROM server_settings WHERE key = {}) AS epoch, "
-        f"{', '.join('c.' + c for c in _CLIENT_COLUMNS.split(', '))}, "
-        f"s.bucket, {', '.join('s.' + c for c in _STATS_COLUMNS.split(', '))} "
+        f"{', '.join(f'c.{c}' for c in _CLIENT_COLUMNS)}, "
+        f"s.bucket, {', '.join(f's.{c}' for c in _STATS_COLUMNS)} "
         "FROM (SELECT 1 AS one) AS o "
         "LEFT JOIN sync_clients AS c ON c.client_id = {} "
         f"LEFT JOIN sync_buckets AS s ON {on}"
@@ -267,11 +271,11 @@ class _Reader:
         return _row(table, rows[0]) if rows else None
 
     async def get_client(self, client_id: str) -> ClientState | None:
-        rows = await _q(f"SELECT {_CLIENT_COLUMNS} FROM sync_clients WHERE client_id = {{}}", client_id)
+        rows = await _q(_GET_CLIENT, client_id)
         return _client_state(rows[0]) if rows else None
 
     async def bucket_stats(self, bucket: str) -> BucketStats:
-        rows = await _q(f"SELECT {_STATS_COLUMNS} FROM sync_buckets WHERE bucket = {{}}", bucket)
+        rows = await _q(_GET_STATS, bucket)
         return _bucket_stats_of(rows[0]) if rows else BucketStats()
 
     async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
