@@ -25,16 +25,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import zstandard
 
 from bench import data, peers
 from bench import revisit as rv
 from bench.common import ROOT, Timing, machine_facts, measure, now_ms, scratch_dir
 from bench.floor import read_floor, write_floor
 from bench.load import LoadResult, run_load
+from server.compression import ZSTD_LEVEL
 
 DOC = ROOT / "docs" / "benchmarks.md"
 PEER_REP = "9a8b7c6d-0000-4000-8000-00000000beef"  # the peers' records belong to this rep
 MEMORY_BIG = 100_000  # the big incremental database of a peer on memory storage
+
+ZSTD = zstandard.ZstdCompressor(level=ZSTD_LEVEL)  # the server's own setting
 
 
 @dataclass
@@ -89,7 +93,7 @@ class Result:
 class Report:
     cfg: Config
     results: list[Result] = field(default_factory=list)
-    payload: list[tuple[str, int, float, float, float]] = field(default_factory=list)  # system, records, raw, wire, gzip
+    payload: list[tuple[str, int, float, float, float, float]] = field(default_factory=list)  # system, records, raw, wire, gzip, zstd
     loads: list[tuple[str, LoadResult]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
@@ -110,9 +114,10 @@ class Report:
         raw = sum(len(b) for b, _ in sink)
         wire = sum(w for _, w in sink)
         gz = sum(len(gzip.compress(b, 6)) for b, _ in sink)
-        self.payload.append((system, records, raw / records, wire / records, gz / records))
+        zst = sum(len(ZSTD.compress(b)) for b, _ in sink)
+        self.payload.append((system, records, raw / records, wire / records, gz / records, zst / records))
         print(f"  payload {system:<30} {raw / records:8.1f} B/record raw, {wire / records:8.1f} on the wire, "
-              f"{gz / records:8.1f} gzipped", flush=True)
+              f"{gz / records:8.1f} gzipped, {zst / records:8.1f} zstd", flush=True)
 
 
 # --- peers ------------------------------------------------------------------------------------
@@ -519,10 +524,12 @@ def markdown(rep: Report, facts: dict[str, str], command: str, commit: str, star
                      f"{r.rate:,.0f} {r.unit} | {runs} |")
     if rep.payload:
         lines += ["", "Payload of the initial sync (bytes per record; raw = JSON body, wire = what httpx read with "
-                  "`Accept-Encoding: gzip`, gzip = the bodies gzipped at level 6):", "",
-                  "| system | records | raw B/record | wire B/record | gzip B/record |", "| --- | ---: | ---: | ---: | ---: |"]
-        for system, n, raw, wire, gz in rep.payload:
-            lines.append(f"| {system} | {n:,} | {raw:,.0f} | {wire:,.0f} | {gz:,.0f} |")
+                  f"`Accept-Encoding: {httpx.Client().headers['accept-encoding']}`, gzip = the bodies gzipped at level 6, "
+                  f"zstd = the bodies at Zstandard level {ZSTD_LEVEL}):", "",
+                  "| system | records | raw B/record | wire B/record | gzip B/record | zstd B/record |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for system, n, raw, wire, gz, zst in rep.payload:
+            lines.append(f"| {system} | {n:,} | {raw:,.0f} | {wire:,.0f} | {gz:,.0f} | {zst:,.0f} |")
     if rep.loads:
         lines += ["", f"Many devices: each rep loops log-a-visit → push → pull → verify, think time "
                   f"{cfg.think_s:g} s ± 50 %:", "",

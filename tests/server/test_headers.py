@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+from dataclasses import replace
 from typing import Any
 
 import httpx
+import msgspec
+import zstandard
 
 
 async def test_security_headers_on_api_and_errors(client: Any) -> None:
@@ -40,10 +44,55 @@ async def test_unknown_api_route_is_problem_json_not_html(client: Any) -> None:
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_large_json_is_gzipped_when_the_client_accepts_it(client: Any) -> None:
-    schema = await client.get("/schema/openapi.json", headers={"accept-encoding": "gzip"})
-    assert schema.status_code == 200
-    assert schema.headers["content-encoding"] == "gzip"
-    assert schema.json()["openapi"].startswith("3.")  # httpx decompressed it
-    plain = await client.get("/schema/openapi.json", headers={"accept-encoding": "identity"})
-    assert "content-encoding" not in plain.headers
+async def _raw(client: Any, path: str, accept: str) -> tuple[httpx.Headers, bytes]:
+    """The body as sent, not decoded by httpx."""
+    async with client.stream("GET", path, headers={"accept-encoding": accept}) as response:
+        assert response.status_code == 200
+        return response.headers, b"".join([chunk async for chunk in response.aiter_raw()])
+
+
+async def test_large_json_is_compressed_with_zstd_or_gzip_as_the_client_accepts(client: Any) -> None:
+    plain_headers, plain = await _raw(client, "/schema/openapi.json", "identity")
+    assert "content-encoding" not in plain_headers
+    assert msgspec.json.decode(plain)["openapi"].startswith("3.")
+
+    # what Chrome and Firefox send: Zstandard wins
+    zstd_headers, zstd = await _raw(client, "/schema/openapi.json", "gzip, deflate, br, zstd")
+    assert zstd_headers["content-encoding"] == "zstd"
+    assert "accept-encoding" in zstd_headers["vary"].lower()
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(zstd) == plain
+
+    # a browser without zstd (Safari) gets gzip
+    gzip_headers, gzipped = await _raw(client, "/schema/openapi.json", "gzip, deflate, br")
+    assert gzip_headers["content-encoding"] == "gzip"
+    assert gzip.decompress(gzipped) == plain
+    assert len(zstd) < len(gzipped) < len(plain) / 3
+
+
+async def test_small_responses_are_sent_as_they_are(client: Any) -> None:
+    headers, body = await _raw(client, "/api/health", "zstd, gzip")
+    assert "content-encoding" not in headers
+    assert msgspec.json.decode(body)
+
+
+async def test_streamed_files_are_compressed_chunk_by_chunk(settings: Any, tmp_path: Any) -> None:
+    """The app shell's files are streamed: every chunk goes out as a whole zstd block and
+    the stream ends as one valid frame."""
+    from server.app import create_app
+    from tests.conftest import running
+
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    script = ("console.log('revisit');\n" * 100_000).encode()  # 2.4 MB: several chunks of 1 MiB
+    (dist / "assets" / "app.js").write_bytes(script)
+    (dist / "index.html").write_text("<!doctype html><title>Revisit</title>")
+    application = create_app(replace(settings, static_dir=dist))
+    async with running(application):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://testserver") as c:
+            headers, body = await _raw(c, "/assets/app.js", "gzip, zstd")
+            decoded = (await c.get("/assets/app.js", headers={"accept-encoding": "zstd"})).content
+    assert headers["content-encoding"] == "zstd"
+    assert "content-length" not in headers
+    assert zstandard.ZstdDecompressor().decompressobj().decompress(body) == script
+    assert decoded == script  # httpx decodes it as a browser does
+    assert len(body) < len(script) / 50

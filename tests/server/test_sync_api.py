@@ -177,3 +177,23 @@ async def test_values_a_database_cannot_hold_are_rejected_not_failed(world: Worl
     d, t = device(world, "rob", client)
     await d.pull(t)
     assert d.live_rows()[("customers", customer)][2]["name"] == "Li"
+
+
+async def test_pull_pages_are_compressed_as_the_device_accepts(world: World, client: Any) -> None:
+    """R-ENC-1: the same page as zstd (Chrome, Firefox), gzip (Safari) or plain."""
+    phone, t = device(world, "rob", client)
+    for i in range(30):
+        phone.create("customers", {"name": f"茶馆 Tea House {i}", "tier": "B", "phone": f"138{i:08d}"})
+    await phone.sync(t)
+    pages = {}
+    for accept in ("gzip, deflate, br, zstd", "gzip, deflate", "identity"):
+        body = envelope(f"reader-{uuid.uuid4().hex[:8]}", Clock("reader"), cursor=None, limit=500)
+        r = await client.post("/api/sync/pull", content=msgspec.json.encode(body),
+                              headers={**world["rob"].headers, "Content-Type": "application/json",
+                                       "Accept-Encoding": accept})
+        assert r.status_code == 200, r.text
+        pages[r.headers.get("content-encoding", "identity")] = (r.json()["changes"], r.num_bytes_downloaded)
+    assert set(pages) == {"zstd", "gzip", "identity"}
+    assert len(pages["identity"][0]) >= 30
+    assert pages["zstd"][0] == pages["gzip"][0] == pages["identity"][0]
+    assert pages["zstd"][1] < pages["gzip"][1] < pages["identity"][1]
