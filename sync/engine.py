@@ -77,6 +77,11 @@ CommandHandler = Callable[["WriteContext", dict[str, Any]], Awaitable[list[str] 
 Hook = Callable[["WriteContext", str, Row | None, Row], Awaitable[None]]
 """Called inside the write transaction after a row of a table changed (old, new)."""
 
+Prepare = Callable[["WriteContext", Sequence[Mutation]], Awaitable[None]]
+"""Called once per write transaction before its mutations apply, with the new ones (not
+replays), after the rows they name are prefetched: hooks read there, in one go, what they
+will read for each mutation."""
+
 
 def utc_iso(now: dt.datetime) -> str:
     return now.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -250,6 +255,7 @@ class SyncEngine:
         now: Callable[[], dt.datetime] | None = None,
         commands: Mapping[str, CommandHandler] | None = None,
         hooks: Mapping[str, Sequence[Hook]] | None = None,
+        prepare: Sequence[Prepare] = (),
         max_clock_ahead_ms: int = MAX_CLOCK_AHEAD_MS,
     ) -> None:
         from sync.commands import BUILTIN_COMMANDS
@@ -259,6 +265,7 @@ class SyncEngine:
         self.clock = Clock(SERVER_NODE)
         self.commands: dict[str, CommandHandler] = {**BUILTIN_COMMANDS, **(commands or {})}
         self.hooks: dict[str, list[Hook]] = {k: list(v) for k, v in (hooks or {}).items()}
+        self.prepare = list(prepare)
         self.max_clock_ahead_ms = max_clock_ahead_ms
 
     # --- common --------------------------------------------------------------------------
@@ -329,7 +336,7 @@ class SyncEngine:
                     expected=client.last_n + 1,
                 )
             ctx = WriteContext(self, tx, actor, now, client_id)
-            await tx.prefetch(_rows_read(m for m in mutations if m.n > client.last_n))
+            await self._prepare(ctx, [m for m in mutations if m.n > client.last_n])
             results: list[MutationResult] = []
             for m in mutations:
                 if m.n <= client.last_n:  # R-PUSH-5
@@ -361,7 +368,7 @@ class SyncEngine:
         now = self.now()
         async with self.store.write() as tx:
             ctx = WriteContext(self, tx, actor, now, None)
-            await tx.prefetch(_rows_read(mutations))
+            await self._prepare(ctx, mutations)
             results = [await self._apply(ctx, m, None) for m in mutations]
             await ctx.flush()
             return results
@@ -376,6 +383,13 @@ class SyncEngine:
 
     def server_hlc(self) -> str:
         return self.clock.tick(ms(self.now()))
+
+    async def _prepare(self, ctx: WriteContext, mutations: Sequence[Mutation | Malformed]) -> None:
+        await ctx.tx.prefetch(_rows_read(mutations))
+        if self.prepare:
+            wellformed = [m for m in mutations if not isinstance(m, Malformed)]
+            for prepare in self.prepare:
+                await prepare(ctx, wellformed)
 
     async def _apply(self, ctx: WriteContext, m: Mutation | Malformed, client_id: str | None) -> MutationResult:
         if isinstance(m, Malformed):  # R-PUSH-10: rejected alone, its number consumed

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from server import db
+from server.planning import cadence
 from server.planning.cadence import PlanFact, Rule, VisitFact
 from server.planning.hooks import PlanIdFor, all_history, plan_fact, visit_fact
 
@@ -46,3 +47,21 @@ async def latest_history(
         if row is not None:
             plans.append(plan_fact(row))
     return visits, plans
+
+
+def _plan_of(customer_id: str, visit_id: uuid.UUID | None) -> str:
+    """The id ``recompute``'s ``PlanIdFor`` gives for a customer's latest visit."""
+    return str(cadence.plan_id(uuid.UUID(customer_id), cadence.basis_of(visit_id)))
+
+
+async def preload_histories(ctx: Any, recorded: dict[str, list[uuid.UUID]]) -> None:
+    """Before a push's new visits: what ``latest_history`` will read for each of them, for
+    all their customers in one statement, then the plans of latest visits it will look
+    up in one more (``HistoryPreloader``)."""
+    load = getattr(ctx.tx, "load_histories", None)
+    if load is None:  # not the Piccolo store
+        return
+    guesses = {c: [_plan_of(c, None), *(_plan_of(c, v) for v in visits)] for c, visits in recorded.items()}
+    latest = await load(guesses)
+    plans = (_plan_of(c, uuid.UUID(v)) for c, v in latest.items() if v is not None)
+    await ctx.tx.prefetch([("planned_revisits", p) for p in plans])

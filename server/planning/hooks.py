@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from server.planning import cadence
 from server.planning.cadence import CreatePlan, CustomerFacts, PlanFact, Rule, VisitFact
+from sync.messages import Create
 
 log = logging.getLogger("revisit.planning")
 
@@ -42,6 +43,10 @@ Enough is the latest live visit, every open plan and the plan whose id ``PlanIdF
 for that visit (it may be closed): ``cadence.plan_changes`` decides the same from those as
 from every row (``all_history``). The visit just recorded is usually the latest, so a
 loader may look for its plan before it knows."""
+
+HistoryPreloader = Callable[[Any, dict[str, list[uuid.UUID]]], Awaitable[None]]
+"""(ctx, customer id -> the new visits of a transaction that name it): read ahead, in one
+go, what ``HistoryLoader`` will read for each of those visits."""
 
 CUSTOMER_FIELDS = ("tier", "stage", "region_id", "archived")
 
@@ -107,11 +112,16 @@ class PlanningHooks:
     RULES = "planning.rules"  # the write context's memo: the live rules, read once per transaction
 
     def __init__(
-        self, load_rules: RulesLoader, tier_customers: TierCustomers, load_history: HistoryLoader = all_history
+        self,
+        load_rules: RulesLoader,
+        tier_customers: TierCustomers,
+        load_history: HistoryLoader = all_history,
+        preload_history: HistoryPreloader | None = None,
     ) -> None:
         self.load_rules = load_rules
         self.tier_customers = tier_customers
         self.load_history = load_history
+        self.preload_history = preload_history
 
     def as_mapping(self) -> dict[str, list[Callable[..., Awaitable[None]]]]:
         return {
@@ -120,6 +130,22 @@ class PlanningHooks:
             "cadence_rules": [self.on_rule],
             "planned_revisits": [self.on_plan],
         }
+
+    async def prepare(self, ctx: Any, mutations: Sequence[Any]) -> None:
+        """Before a transaction's mutations (``SyncEngine(prepare=...)``): the history of every
+        customer its new live visits name, read at once instead of once per visit."""
+        if self.preload_history is None:
+            return
+        recorded: dict[str, list[uuid.UUID]] = {}
+        for m in mutations:
+            if isinstance(m, Create) and m.table == "visits" and not m.row.get("deleted"):
+                try:
+                    customer, visit = str(uuid.UUID(str(m.row.get("customer_id")))), uuid.UUID(str(m.id))
+                except ValueError:
+                    continue  # the create is rejected; nothing to read for it
+                recorded.setdefault(customer, []).append(visit)
+        if recorded:
+            await self.preload_history(ctx, recorded)
 
     # --- the hooks ------------------------------------------------------------------------
 

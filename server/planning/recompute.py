@@ -1,9 +1,9 @@
 """Wiring the cadence hooks to the server's database, and recomputing on demand.
 
-``planning_hooks()`` is what the server's ``SyncEngine`` is built with (merged with any
-other hooks): ``SyncEngine(store, hooks=planning_hooks())``. Every visit, customer or cadence
-rule written through the sync write path then updates the planned revisits in the same
-transaction (see ``hooks.py``).
+``server_hooks()`` is what the server's ``SyncEngine`` is built with:
+``SyncEngine(store, hooks=h.as_mapping(), prepare=[h.prepare])``. Every visit, customer or
+cadence rule written through the sync write path then updates the planned revisits in the
+same transaction (see ``hooks.py``).
 
 ``recompute_customer`` / ``recompute_all`` run the same logic outside a triggering write
 (an operator repairing plans, a data import that bypassed the engine), each in one write
@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from server.planning.cadence import Rule
-from server.planning.facts import latest_history, load_rules
+from server.planning.facts import latest_history, load_rules, preload_histories
 from server.planning.hooks import PlanningHooks
 from server.tables import Customer
 from sync.actor import Actor
@@ -46,12 +46,8 @@ async def _tier_customers(ctx: Any, tiers: set[str]) -> list[str]:
 
 
 def server_hooks() -> PlanningHooks:
-    return PlanningHooks(_rules, _tier_customers, latest_history)
-
-
-def planning_hooks() -> dict[str, list[Any]]:
-    """``{table: [hook, ...]}`` for ``SyncEngine(hooks=...)``."""
-    return server_hooks().as_mapping()
+    """The hooks on the server's database: ``SyncEngine(store, hooks=h.as_mapping(), prepare=[h.prepare])``."""
+    return PlanningHooks(_rules, _tier_customers, latest_history, preload_histories)
 
 
 async def recompute_customer(engine: Any, customer_id: uuid.UUID) -> int:

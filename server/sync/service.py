@@ -25,19 +25,18 @@ _clock = Clock(SERVER_NODE)  # one server HLC per process, shared by both engine
 _mutation = msgspec.json.Decoder(Mutation)
 
 
-def _hooks() -> dict[str, list[Any]]:
-    try:
-        from server.planning.recompute import planning_hooks
-    except ImportError:  # planning not installed: no hooks
-        return {}
-    return planning_hooks()
-
-
 def get_engine(*, hooks: bool = True) -> SyncEngine:
     """The process's engine (its server HLC must be one per process, R-HLC-2)."""
     if hooks not in _engines:
+        from server.planning.recompute import server_hooks
+
         store = PiccoloSyncStore()
-        engine = SyncEngine(store, hooks=_hooks() if hooks else {})
+        planning = server_hooks() if hooks else None
+        engine = SyncEngine(
+            store,
+            hooks=planning.as_mapping() if planning else {},
+            prepare=[planning.prepare] if planning else (),
+        )
         engine.clock = _clock
         _engines[hooks] = engine
     return _engines[hooks]

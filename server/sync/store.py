@@ -28,6 +28,7 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from server import db
+from server.sync.history import History
 from server.tables import SyncCounter
 from sync import checksum
 from sync.buckets import GLOBAL
@@ -359,6 +360,25 @@ class _Reader:
 
 _PLAN_ID = 1 + list(TABLES["planned_revisits"].fields).index("id")  # after the leading ``k``
 _PLAN_CREATED = 1 + list(TABLES["planned_revisits"].fields).index("created_at")
+_PLAN_CUSTOMER = 1 + list(TABLES["planned_revisits"].fields).index("customer_id")
+
+
+@functools.cache  # by the number of customers and plan ids, and the database
+def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
+    """The open plans and the named plans of the customers, then each one's latest live
+    visit as a row of the plan columns (``id``, ``customer_id``; ``started_at`` in
+    ``created_at``, the rest NULL), told apart by the leading ``k``."""
+    plus = "" if postgres else "+"  # as ``_select``: SQLite hands the stored text over unconverted
+    visit = {"id": f"{plus}lv.id", "customer_id": f"{plus}lv.customer_id", "created_at": f"{plus}lv.started_at"}
+    visit_cols = ", ".join(visit.get(c, "NULL") for c in TABLES["planned_revisits"].fields)
+    of_customers = f"customer_id IN ({_placeholders(customers)})"
+    return (
+        f"SELECT 'p' AS k, {_select('planned_revisits')} FROM planned_revisits WHERE {of_customers} "
+        f"AND ((status = {{}} AND deleted = {{}}) OR id IN ({_placeholders(plans)})) "
+        f"UNION ALL SELECT 'v' AS k, {visit_cols} FROM (SELECT id, customer_id, started_at, ROW_NUMBER() OVER "
+        "(PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS rn "
+        f"FROM visits WHERE {of_customers} AND deleted = {{}}) AS lv WHERE lv.rn = 1"
+    )
 
 
 class _Writer(_Reader):
@@ -367,7 +387,8 @@ class _Writer(_Reader):
     It remembers the rows it read (``get``, ``prefetch``, ``latest_visit_and_plans``) until
     it writes them, so the customer a push's visits name or the region of a recompute is
     read once per transaction, not once per mutation; ``save`` forgets the row, so the next
-    ``get`` reads what was written. Results of a push (``save_result``) are written together
+    ``get`` reads what was written. The customers' histories the cadence reads
+    (``load_histories``) it keeps up to date as it writes visits and plans (``history.py``). Results of a push (``save_result``) are written together
     before commit (nothing reads them in the transaction that made them, except
     ``get_result``, which writes them first).
     """
@@ -377,6 +398,7 @@ class _Writer(_Reader):
         self.last_seq = first_seq - 1
         self._known: dict[tuple[str, str], bytes | None] = {}  # msgspec JSON of the row, None: absent
         self._results: dict[str, str] = {}
+        self._histories: dict[str, History] = {}  # customer id -> what the cadence reads of it
 
     async def next_seq(self) -> int:
         seq = self._next
@@ -426,29 +448,48 @@ class _Writer(_Reader):
         return rows
 
     async def latest_visit_and_plans(self, customer_id: str, plan_ids: Sequence[str]) -> tuple[Row | None, list[Row]]:
-        """For the cadence, in one statement: the customer's latest live visit (latest
-        ``started_at``, then the larger id; only ``id`` and ``started_at``) and its open
-        planned revisits plus those with ``plan_ids``, whole and remembered like ``get``."""
-        vid = "lv.id" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+lv.id"  # as ``_select``
-        visit_cols = ", ".join(
-            vid if c == "id" else "lv.started_at" if c == "created_at" else "NULL"
-            for c in TABLES["planned_revisits"].fields
-        )
-        cid = uuid.UUID(customer_id)
-        ids = [uuid.UUID(i) for i in plan_ids] or [cid]  # the customer's id names no plan
-        raws = await _fetch(
-            f"SELECT 'p' AS k, {_select('planned_revisits')} FROM planned_revisits WHERE customer_id = {{}} "
-            f"AND ((status = {{}} AND deleted = {{}}) OR id IN ({_placeholders(len(ids))})) "
-            f"UNION ALL SELECT 'v' AS k, {visit_cols} FROM (SELECT id, started_at FROM visits "
-            "WHERE customer_id = {} AND deleted = {} ORDER BY started_at DESC, id DESC LIMIT 1) AS lv",
-            (cid, "planned", False, *ids, cid, False),
-        )
-        visit = next((r for r in raws if r[0] == "v"), None)
-        latest = None if visit is None else {"id": _uuid_out(visit[_PLAN_ID]), "started_at": _datetime_out(visit[_PLAN_CREATED])}
-        return latest, self._remember("planned_revisits", (r[1:] for r in raws if r[0] == "p"))
+        """For the cadence: the customer's latest live visit (latest ``started_at``, then the
+        larger id; only ``id`` and ``started_at``) and its open planned revisits plus those
+        with ``plan_ids``, whole and remembered like ``get``. From what ``load_histories``
+        read when it can answer, else one statement."""
+        cid = str(uuid.UUID(customer_id))
+        history = self._histories.get(cid)
+        if history is None or not history.knows(plan_ids):
+            await self.load_histories({cid: plan_ids})
+            history = self._histories[cid]
+        return history.answer(plan_ids)
+
+    async def load_histories(self, plan_ids: Mapping[str, Sequence[str]]) -> dict[str, str | None]:
+        """Read what ``latest_visit_and_plans`` answers for every customer of ``plan_ids``
+        (customer id -> plan ids it will ask for), one statement per 100 customers. Returns
+        each customer's latest live visit id (None: none)."""
+        postgres = isinstance(SyncCounter._meta.db, PostgresEngine)
+        wanted = {str(uuid.UUID(c)): {str(uuid.UUID(p)) for p in ids} for c, ids in plan_ids.items()}
+        for chunk in chunks(sorted(wanted), 100):
+            ids = sorted(set().union(*(wanted[c] for c in chunk))) or [chunk[0]]  # a customer's id names no plan
+            customers = [uuid.UUID(c) for c in chunk]
+            raws = await _fetch(
+                _histories_sql(len(customers), len(ids), postgres),
+                (*customers, "planned", False, *(uuid.UUID(i) for i in ids), *customers, False),
+            )
+            for c in chunk:
+                self._histories[c] = History(None, absent=set(wanted[c]))
+            for r in raws:
+                if r[0] == "v":
+                    visit = {"id": _uuid_out(r[_PLAN_ID]), "started_at": _datetime_out(r[_PLAN_CREATED])}
+                    self._histories[_uuid_out(r[_PLAN_CUSTOMER])].latest = visit
+            for plan in self._remember("planned_revisits", (r[1:] for r in raws if r[0] == "p")):
+                self._histories[plan["customer_id"]].saved("planned_revisits", plan)
+        latest = {c: self._histories[c].latest for c in wanted}
+        return {c: None if visit is None else str(visit["id"]) for c, visit in latest.items()}
 
     async def save(self, table: str, row: Row) -> None:
         self._known.pop((table, str(uuid.UUID(str(row["id"])))), None)
+        if table in ("visits", "planned_revisits") and self._histories:
+            customer = str(uuid.UUID(str(row["customer_id"])))
+            history = self._histories.get(customer)
+            if history is not None and not history.saved(table, row):
+                del self._histories[customer]
         await _defer(_UPSERT[table], *_db_values(table, row))
 
     async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:

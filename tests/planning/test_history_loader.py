@@ -1,21 +1,30 @@
 """The server's cadence reads only a customer's latest visit and open plans
 (``facts.latest_history``); it must decide exactly what reading every visit and plan
 (``hooks.all_history``) decides. On the real database (SQLite, and PostgreSQL with
-``REVISIT_TEST_DATABASE_URL``), and on the in-memory store, where both are every row."""
+``REVISIT_TEST_DATABASE_URL``), and on the in-memory store, where both are every row.
+
+A push reads those histories for all its visits' customers at once before it applies
+them (``facts.preload_histories``) and the transaction keeps them up to date as it writes
+(``server/sync/history.py``); whatever it writes after, the answers must stay those of
+the database."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from server.planning import cadence
 from server.planning.cadence import CustomerFacts, Rule
-from server.planning.facts import latest_history
+from server.planning.facts import latest_history, preload_histories
 from server.planning.hooks import all_history
+from sync.memory import MemoryStore
 from tests.sync_contract.test_store_contract import CUSTOMER, OWNER, backend, row, store, uid  # noqa: F401
 
 FACTS = CustomerFacts(id=uuid.UUID(CUSTOMER), tier="A", stage="active", region_id=None, owner_id=uuid.UUID(OWNER),
@@ -29,8 +38,9 @@ def basis_plan(visit_id: str | None, **values: Any) -> dict[str, Any]:
 
 
 async def decide_both_ways(store: Any,  # noqa: F811
-                            rows: list[tuple[str, dict[str, Any]]]) -> int:
-    """Save ``rows`` for the customer; compare both loaders' decisions; roll back."""
+                            rows: list[tuple[str, dict[str, Any]]], preload_at: int | None = None) -> int:
+    """Save ``rows`` for the customer (preloading its history before ``rows[preload_at]``);
+    compare both loaders' decisions; roll back."""
     checked = 0
 
     class Undo(Exception):
@@ -39,10 +49,12 @@ async def decide_both_ways(store: Any,  # noqa: F811
     with pytest.raises(Undo):
         async with store.write() as tx:
             await tx.save("customers", row("customers", await tx.next_seq(), id=CUSTOMER))
-            for table, values in rows:
-                await tx.save(table, row(table, await tx.next_seq(), **values))
             ctx = SimpleNamespace(tx=tx)
             ids = [None] + [v["id"] for t, v in rows if t == "visits"] + [uid()]
+            for i, (table, values) in enumerate(rows):
+                if i == preload_at:
+                    await preload_histories(ctx, {CUSTOMER: [uuid.UUID(v) for v in ids if v]})
+                await tx.save(table, row(table, await tx.next_seq(), **values))
 
             def plan_id_for(visit_id: uuid.UUID | None) -> uuid.UUID:
                 return cadence.plan_id(FACTS.id, cadence.basis_of(visit_id))
@@ -53,8 +65,9 @@ async def decide_both_ways(store: Any,  # noqa: F811
                 few = await latest_history(ctx, CUSTOMER, plan_id_for, by)
                 assert cadence.latest_visit(few[0]) == cadence.latest_visit(every[0])
                 for rules in RULES:
-                    want = cadence.plan_changes(FACTS, rules, *every, completed_by=by)
-                    got = cadence.plan_changes(FACTS, rules, *few, completed_by=by)
+                    # the same changes; their order follows the order the plans were read in
+                    want = sorted(map(repr, cadence.plan_changes(FACTS, rules, *every, completed_by=by)))
+                    got = sorted(map(repr, cadence.plan_changes(FACTS, rules, *few, completed_by=by)))
                     assert got == want, (rows, rules, completed)
                     checked += 1
             raise Undo
@@ -93,3 +106,48 @@ async def test_latest_history_decides_like_every_row(store: Any) -> None:  # noq
     for rows in histories:
         checked += await decide_both_ways(store, rows)
     assert checked == 2 * sum(2 + sum(t == "visits" for t, _ in rows) for rows in histories)
+
+
+POOL = sorted(uid() for _ in range(4))  # visit ids: a later write of one is an update of it
+PLANS = [uid() for _ in range(2)]  # plans named after no visit (manual ones, a client's own)
+TIMES = ["2026-03-01T02:00:00Z", "2026-03-01T10:00:00+08:00", "2026-03-01T02:00:00.000001Z",
+         "2026-02-28T23:59:59.999999Z", "2026-03-05T09:30:00Z"]
+
+
+@st.composite
+def writes(draw: st.DrawFn) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    """Visits (new, moved in time, deleted, undeleted) and plans (of any basis, opened and
+    closed) of one customer, in any order; and where the transaction preloads."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for _ in range(draw(st.integers(1, 10))):
+        if draw(st.booleans()):
+            out.append(visit(draw(st.sampled_from(TIMES)), id=draw(st.sampled_from(POOL)), deleted=draw(st.booleans())))
+        else:
+            basis = draw(st.sampled_from([None, *POOL]))
+            values = basis_plan(basis) if draw(st.booleans()) else {"id": draw(st.sampled_from(PLANS))}
+            out.append(plan(**values, status=draw(st.sampled_from(["planned", "done", "skipped", "cancelled"])),
+                            source=draw(st.sampled_from(["cadence", "manual"])), deleted=draw(st.booleans())))
+    return out, draw(st.integers(0, len(out) - 1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(example=writes())
+def test_preloaded_histories_stay_those_of_the_database(backend: Any, example: Any) -> None:  # noqa: F811
+    """Any visits and plans written after the preload: the cadence decides as from every row."""
+    rows, preload_at = example
+    asyncio.run(_with_store(backend, lambda s: decide_both_ways(s, rows, preload_at)))
+
+
+async def _with_store(backend: Any, check: Any) -> None:  # noqa: F811
+    if backend is None:
+        await check(MemoryStore())
+        return
+    from server import db
+    from server.sync.store import PiccoloSyncStore
+
+    db.configure_database(backend)
+    await db.start_pool()
+    try:
+        await check(PiccoloSyncStore())
+    finally:
+        await db.close_pool()

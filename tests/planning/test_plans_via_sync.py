@@ -267,3 +267,38 @@ async def test_a_next_date_the_rep_chooses_at_the_visit_is_the_only_open_plan(
     rows = {c["id"]: c["row"] for c in await phone.pull_all() if c["table"] == "planned_revisits"}
     assert {i for i, r in rows.items() if r["status"] == "planned" and not r["deleted"]} == {str(manual)}
     assert rows[str(plan_id(customer, f"after:{visit}"))]["status"] == "cancelled"
+
+
+async def test_a_day_of_visits_pushed_at_once_plans_as_if_pushed_one_by_one(
+    client: Any, app: Any, world: World
+) -> None:
+    """A rep offline all day pushes every visit at once: the server reads the customers'
+    histories for the whole push up front; the plans must be those of one push per visit."""
+    await add_rule("A", 14, lead=1)
+    visits = [("a", "2026-03-03T04:00:00+00:00"), ("b", "2026-03-05T09:00:00+00:00"),
+              ("a", "2026-03-10T02:00:00+00:00"), ("b", "2026-03-01T08:00:00+00:00"),  # synced late: older
+              ("a", "2026-03-02T08:00:00+00:00"), ("b", "2026-03-05T09:00:00+00:00")]  # same instant as the 2nd
+
+    async def outcome(one_push: bool) -> dict[str, list[tuple[str, str, str]]]:
+        phone = Phone(client, world["rob"])
+        customers = {name: uuid.uuid4() for name in ("a", "b")}
+        await phone.push(*(phone.create("customers", c, {"name": f"茶庄 {n}", "tier": "A"}) for n, c in customers.items()))
+        ids = [uuid.UUID(int=(k + 1) << 64 | uuid.uuid4().int >> 64) for k in range(len(visits))]  # ids sort as listed
+        creates = [phone.create("visits", ids[k], {"customer_id": str(customers[who]), "started_at": at})
+                   for k, (who, at) in enumerate(visits)]
+        results = await phone.push(*creates) if one_push else [r for m in creates for r in await phone.push(m)]
+        assert [r["status"] for r in results] == ["applied"] * len(visits)
+        named = {plan_id(c, "initial"): "initial" for c in customers.values()}
+        named |= {plan_id(customers[who], f"after:{ids[k]}"): f"after visit {k}" for k, (who, _) in enumerate(visits)}
+        plans = await PlannedRevisit.select().where(PlannedRevisit.customer_id.is_in(list(customers.values())))
+        by_customer = {n: sorted((named[p["id"]], str(p["due_date"]), p["status"])
+                                 for p in plans if p["customer_id"] == c) for n, c in customers.items()}
+        return by_customer
+
+    at_once, one_by_one = await outcome(True), await outcome(False)
+    assert at_once == one_by_one
+    # the initial plans (due the day each customer was created) are done; older visits plan nothing
+    assert at_once["a"][:2] == [("after visit 0", "2026-03-17", "done"), ("after visit 2", "2026-03-24", "planned")]
+    # the same instant twice: the larger id is the latest visit
+    assert at_once["b"][:2] == [("after visit 1", "2026-03-19", "done"), ("after visit 5", "2026-03-19", "planned")]
+    assert [p[0::2] for p in (at_once["a"][2], at_once["b"][2])] == [("initial", "done")] * 2

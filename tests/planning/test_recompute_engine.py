@@ -1,7 +1,7 @@
 """Cadence recompute through the real sync engine (in-memory store): plans follow visits,
 tier and rule changes in the same transaction, devices and the server never duplicate a plan.
 
-The Piccolo store runs the same hooks (``server.planning.recompute.planning_hooks``)."""
+The Piccolo store runs the same hooks (``server.planning.recompute.server_hooks``)."""
 
 from __future__ import annotations
 
