@@ -208,8 +208,12 @@ class WriteContext:
         return await self.write_row(table, new, old)
 
     async def flush(self) -> None:
+        """Add the transaction's counts and checksums to its buckets' (read in one go)."""
+        if not self.deltas:
+            return
+        current = (await self.tx.head(sorted(self.deltas))).stats
         for bucket, (dcount, dsum) in sorted(self.deltas.items()):
-            stats = await self.tx.bucket_stats(bucket)
+            stats = current[bucket]
             stats.count += dcount
             stats.checksum = checksum.add(stats.checksum, dsum)
             await self.tx.set_bucket_stats(bucket, stats)

@@ -51,7 +51,8 @@ class _Tx:
 
     async def head(self, buckets: Sequence[str], client_id: str | None = None) -> Head:
         client = await self.get_client(client_id) if client_id is not None else None
-        return Head(self.s.counter, self.s.epoch, client, {b: await self.bucket_stats(b) for b in buckets})
+        stats = {b: copy.copy(self.s.buckets.get(b, BucketStats())) for b in buckets}
+        return Head(self.s.counter, self.s.epoch, client, stats)
 
     async def get(self, table: str, row_id: str) -> Row | None:
         row = self.s.tables[table].get(row_id)
@@ -76,9 +77,6 @@ class _Tx:
                 out.append(StoredChange(seq, table, row_id, None))
         out.sort(key=lambda c: c.seq)
         return out[:limit]
-
-    async def bucket_stats(self, bucket: str) -> BucketStats:
-        return copy.copy(self.s.buckets.get(bucket, BucketStats()))
 
     async def region_ids(self) -> list[str]:
         return sorted(r["id"] for r in self.s.tables["regions"].values() if not r["deleted"])

@@ -228,7 +228,6 @@ def _bucket_stats_of(r: Mapping[str, Any]) -> BucketStats:
 _CLIENT_COLUMNS = ("client_id", "user_id", "last_n", "pulled_seq", "last_seen")
 _STATS_COLUMNS = ("count", "checksum", "compacted_through")
 _GET_CLIENT = f"SELECT {', '.join(_CLIENT_COLUMNS)} FROM sync_clients WHERE client_id = {{}}"
-_GET_STATS = f"SELECT {', '.join(_STATS_COLUMNS)} FROM sync_buckets WHERE bucket = {{}}"
 
 
 @functools.cache  # by the number of buckets: built once, not on every pull
@@ -274,10 +273,6 @@ class _Reader:
     async def get_client(self, client_id: str) -> ClientState | None:
         rows = await _q(_GET_CLIENT, client_id)
         return _client_state(rows[0]) if rows else None
-
-    async def bucket_stats(self, bucket: str) -> BucketStats:
-        rows = await _q(_GET_STATS, bucket)
-        return _bucket_stats_of(rows[0]) if rows else BucketStats()
 
     async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
         """R-PULL-7: one statement finds the next ``limit`` changes of the bucket (an indexed

@@ -153,7 +153,7 @@ async def test_bucket_stats_clients_results(store: Any) -> None:
         await tx.save_client(ClientState("dev-000001", OWNER, 4, 0), NOW)
         await tx.save_result("dev-000001", 4, b'{"n":4,"status":"applied"}')
     async with store.write() as tx:
-        assert await tx.bucket_stats("region:r") == BucketStats(3, big, 7)
+        assert (await tx.head(["region:r"])).stats == {"region:r": BucketStats(3, big, 7)}
         assert await tx.get_client("dev-000001") == ClientState("dev-000001", OWNER, 4, 0, NOW)
         assert await tx.get_result("dev-000001", 4) == b'{"n":4,"status":"applied"}'
         assert await tx.get_result("dev-000001", 5) is None
