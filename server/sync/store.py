@@ -358,7 +358,14 @@ _PLAN_CREATED = 1 + list(TABLES["planned_revisits"].fields).index("created_at")
 _PLAN_CUSTOMER = 1 + list(TABLES["planned_revisits"].fields).index("customer_id")
 
 
-@functools.cache  # by the number of customers and plan ids, and the database
+def _padded(items: list[Any]) -> list[Any]:
+    """``items`` repeated at the end up to a power of two: an ``IN`` list that long keeps the
+    number of distinct statements (each compiled and cached) small."""
+    size = 1 << (len(items) - 1).bit_length()
+    return items + items[:1] * (size - len(items))
+
+
+@functools.cache  # by the number of customers and plan ids (powers of two), and the database
 def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
     """The open plans and the named plans of the customers, then each one's latest live
     visit as a row of the plan columns (``id``, ``customer_id``; ``started_at`` in
@@ -424,10 +431,8 @@ class _Writer(_Reader):
                 by_table.setdefault(table, set()).add(key[1])
         for table, ids in by_table.items():
             for chunk in chunks(sorted(ids), 500):
-                rows = await _fetch(
-                    f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(chunk))})",
-                    [uuid.UUID(i) for i in chunk],
-                )
+                keys = _padded([uuid.UUID(i) for i in chunk])
+                rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(keys))})", keys)
                 found = {}
                 for raw in rows:
                     r = _row(table, raw)
@@ -462,7 +467,8 @@ class _Writer(_Reader):
         wanted = {str(uuid.UUID(c)): {str(uuid.UUID(p)) for p in ids} for c, ids in plan_ids.items()}
         for chunk in chunks(sorted(wanted), 100):
             ids = sorted(set().union(*(wanted[c] for c in chunk))) or [chunk[0]]  # a customer's id names no plan
-            customers = [uuid.UUID(c) for c in chunk]
+            customers = _padded([uuid.UUID(c) for c in chunk])
+            ids = _padded(ids)
             raws = await _fetch(
                 _histories_sql(len(customers), len(ids), postgres),
                 (*customers, "planned", False, *(uuid.UUID(i) for i in ids), *customers, False),
