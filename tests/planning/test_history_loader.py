@@ -24,8 +24,15 @@ from server.planning import cadence
 from server.planning.cadence import CustomerFacts, Rule
 from server.planning.facts import latest_history, preload_histories
 from server.planning.hooks import all_history
-from sync.memory import MemoryStore
-from tests.sync_contract.test_store_contract import CUSTOMER, OWNER, backend, row, store, uid  # noqa: F401
+from tests.sync_contract.test_store_contract import (  # noqa: F401
+    CUSTOMER,
+    OWNER,
+    backend,
+    open_store,
+    row,
+    store,
+    uid,
+)
 
 FACTS = CustomerFacts(id=uuid.UUID(CUSTOMER), tier="A", stage="active", region_id=None, owner_id=uuid.UUID(OWNER),
                       created_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
@@ -135,19 +142,9 @@ def writes(draw: st.DrawFn) -> tuple[list[tuple[str, dict[str, Any]]], int]:
 def test_preloaded_histories_stay_those_of_the_database(backend: Any, example: Any) -> None:  # noqa: F811
     """Any visits and plans written after the preload: the cadence decides as from every row."""
     rows, preload_at = example
-    asyncio.run(_with_store(backend, lambda s: decide_both_ways(s, rows, preload_at)))
+    asyncio.run(_decide_both_ways(backend, rows, preload_at))
 
 
-async def _with_store(backend: Any, check: Any) -> None:  # noqa: F811
-    if backend is None:
-        await check(MemoryStore())
-        return
-    from server import db
-    from server.sync.store import PiccoloSyncStore
-
-    db.configure_database(backend)
-    await db.start_pool()
-    try:
-        await check(PiccoloSyncStore())
-    finally:
-        await db.close_pool()
+async def _decide_both_ways(backend: Any, rows: list[tuple[str, dict[str, Any]]], preload_at: int) -> None:  # noqa: F811
+    async with open_store(backend) as s:
+        await decide_both_ways(s, rows, preload_at)

@@ -18,9 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sync.buckets import GLOBAL
-from sync.memory import MemoryStore
 from sync.schema import GLOBAL_TABLES, TABLES, FieldError, to_wire
-from tests.sync_contract.test_store_contract import backend, row  # noqa: F401 (fixture)
+from tests.sync_contract.test_store_contract import backend, open_store, row  # noqa: F401 (fixture)
 
 # the tables sync writes, less cadence rules (one per tier: random rows would collide)
 SYNCED = [t for t in TABLES if t not in ("users", "cadence_rules")]
@@ -77,16 +76,7 @@ def test_a_pulled_row_is_the_row_written_for_any_valid_values(backend: Any, exam
 
 
 async def _round_trip(backend: Any, examples: list[tuple[str, dict[str, Any]]]) -> None:  # noqa: F811
-    if backend is None:
-        store: Any = MemoryStore()
-    else:
-        from server import db
-        from server.sync.store import PiccoloSyncStore
-
-        db.configure_database(backend)
-        await db.start_pool()
-        store = PiccoloSyncStore()
-    try:
+    async with open_store(backend) as store:
         owner = str(uuid.uuid4())
         async with store.write() as tx:
             written = []
@@ -104,7 +94,3 @@ async def _round_trip(backend: Any, examples: list[tuple[str, dict[str, Any]]]) 
                 # the same values, types and field order as Python's JSON of the row written
                 assert msgspec.json.encode(found[0].row) == msgspec.json.encode(r), table
                 assert await rx.get(table, r["id"]) == r, table
-    finally:
-        if backend is not None:
-            await db.close_pool()
-

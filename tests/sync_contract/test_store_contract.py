@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -25,8 +26,9 @@ def backend(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue("settings") if request.param == "piccolo" else None
 
 
-@pytest.fixture
-async def store(backend: Any) -> AsyncIterator[Any]:
+@asynccontextmanager
+async def open_store(backend: Any) -> AsyncIterator[Any]:
+    """The store of ``backend`` (None: in memory), its database pool open while in use."""
     if backend is None:
         yield MemoryStore()
         return
@@ -39,6 +41,12 @@ async def store(backend: Any) -> AsyncIterator[Any]:
         yield PiccoloSyncStore()
     finally:
         await db.close_pool()
+
+
+@pytest.fixture
+async def store(backend: Any) -> AsyncIterator[Any]:
+    async with open_store(backend) as s:
+        yield s
 
 
 def uid() -> str:
