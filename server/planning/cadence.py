@@ -163,6 +163,11 @@ def basis_of(last_visit_id: uuid.UUID | None) -> str:
     return f"after:{str(last_visit_id).lower()}" if last_visit_id is not None else "initial"
 
 
+def plan_after(customer_id: uuid.UUID, last_visit_id: uuid.UUID | None) -> uuid.UUID:
+    """The id of the cadence plan a customer's latest visit calls for (no visit: the initial plan)."""
+    return plan_id(customer_id, basis_of(last_visit_id))
+
+
 def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or DEFAULT_TIME_ZONE)

@@ -50,8 +50,7 @@ async def latest_history(
 
 
 def _plan_of(customer_id: str, visit_id: uuid.UUID | None) -> str:
-    """The id ``recompute``'s ``PlanIdFor`` gives for a customer's latest visit."""
-    return str(cadence.plan_id(uuid.UUID(customer_id), cadence.basis_of(visit_id)))
+    return str(cadence.plan_after(uuid.UUID(customer_id), visit_id))  # ``recompute``'s ``PlanIdFor``
 
 
 async def preload_histories(ctx: Any, recorded: dict[str, list[uuid.UUID]]) -> None:

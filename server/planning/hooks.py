@@ -20,6 +20,7 @@ Rows arrive in wire form (R-SCHEMA-1: ids and dates as strings).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -196,7 +197,7 @@ class PlanningHooks:
             return []
         customer = await self._customer(ctx, customer_row)
         visits, plans = await self.load_history(
-            ctx, customer_id, lambda last: cadence.plan_id(customer.id, cadence.basis_of(last)), _uuid(completed_by)
+            ctx, customer_id, functools.partial(cadence.plan_after, customer.id), _uuid(completed_by)
         )
         if rules is None:
             rules = await self._rules(ctx)

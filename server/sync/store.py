@@ -390,9 +390,9 @@ class _Writer(_Reader):
     it writes them, so the customer a push's visits name or the region of a recompute is
     read once per transaction, not once per mutation; ``save`` forgets the row, so the next
     ``get`` reads what was written. The customers' histories the cadence reads
-    (``load_histories``) it keeps up to date as it writes visits and plans (``history.py``). Results of a push (``save_result``) are written together
-    before commit (nothing reads them in the transaction that made them, except
-    ``get_result``, which writes them first).
+    (``load_histories``) it keeps up to date as it writes visits and plans (``history.py``).
+    Results of a push (``save_result``) are written together before commit (nothing reads
+    them in the transaction that made them, except ``get_result``, which writes them first).
     """
 
     def __init__(self, first_seq: int) -> None:
