@@ -6,10 +6,10 @@ documented code, so a rejected command changes nothing.
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Any
 
 from sync.buckets import visible
+from sync.ids import canonical
 from sync.messages import Rejection
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def _uuid_arg(args: dict[str, Any], name: str) -> str:
     try:
-        return str(uuid.UUID(str(args[name])))
+        return canonical(args[name])
     except KeyError:
         raise Rejection("validation", f"{name}: is required") from None
     except (ValueError, TypeError):

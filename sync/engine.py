@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +21,7 @@ from sync.cursor import BadCursor, CursorState
 from sync.cursor import decode as decode_cursor
 from sync.cursor import encode as encode_cursor
 from sync.hlc import SERVER_NODE, Clock, Hlc, InvalidClock
+from sync.ids import canonical
 from sync.messages import (
     MAX_CLOCK_AHEAD_MS,
     MAX_MUTATIONS,
@@ -244,7 +244,7 @@ def _rows_read(mutations: Iterable[Mutation | Malformed]) -> list[tuple[str, str
 
 def _uuid(value: Any, what: str) -> str:
     try:
-        return str(uuid.UUID(str(value)))
+        return canonical(value)
     except (ValueError, TypeError, AttributeError):
         raise Rejection("validation", f"{what}: not a UUID") from None
 

@@ -9,6 +9,7 @@ Precedence and plan identity are documented in docs/scheduling.md.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,7 @@ def rule_for(rules: Iterable[Rule], customer: CustomerFacts) -> Rule | None:
 # --- plan identity and due dates ------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # a push asks for each of its visits' plan ids several times
 def plan_id(customer_id: uuid.UUID, basis: str) -> uuid.UUID:
     """uuid5 over ``"<customer id>:<basis>"``: a device and the server reacting to the same
     visit name the same plan, so a second create of it is a harmless ``duplicate``."""

@@ -10,6 +10,7 @@ from server import db
 from server.planning import cadence
 from server.planning.cadence import PlanFact, Rule, VisitFact
 from server.planning.hooks import PlanIdFor, all_history, plan_fact, visit_fact
+from sync.ids import uuid_of
 
 _RULES = (
     "SELECT id, tier, region_id, stage, interval_days, reminder_lead_days "
@@ -50,7 +51,7 @@ async def latest_history(
 
 
 def _plan_of(customer_id: str, visit_id: uuid.UUID | None) -> str:
-    return str(cadence.plan_after(uuid.UUID(customer_id), visit_id))  # ``recompute``'s ``PlanIdFor``
+    return str(cadence.plan_after(uuid_of(customer_id), visit_id))  # ``recompute``'s ``PlanIdFor``
 
 
 async def preload_histories(ctx: Any, recorded: dict[str, list[uuid.UUID]]) -> None:
@@ -62,5 +63,5 @@ async def preload_histories(ctx: Any, recorded: dict[str, list[uuid.UUID]]) -> N
         return
     guesses = {c: [_plan_of(c, None), *(_plan_of(c, v) for v in visits)] for c, visits in recorded.items()}
     latest = await load(guesses)
-    plans = (_plan_of(c, uuid.UUID(v)) for c, v in latest.items() if v is not None)
+    plans = (_plan_of(c, uuid_of(v)) for c, v in latest.items() if v is not None)
     await ctx.tx.prefetch([("planned_revisits", p) for p in plans])

@@ -28,6 +28,7 @@ from typing import Any
 
 from server.planning import cadence
 from server.planning.cadence import CreatePlan, CustomerFacts, PlanFact, Rule, VisitFact
+from sync.ids import canonical, uuid_of
 from sync.messages import Create
 
 log = logging.getLogger("revisit.planning")
@@ -53,7 +54,7 @@ CUSTOMER_FIELDS = ("tier", "stage", "region_id", "archived")
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
-    return None if value in (None, "") else uuid.UUID(str(value))
+    return None if value in (None, "") else uuid_of(value)
 
 
 def _instant(value: Any) -> dt.datetime:
@@ -68,11 +69,11 @@ def _day(value: Any) -> dt.date:
 
 
 def visit_fact(row: Row) -> VisitFact:
-    return VisitFact(uuid.UUID(str(row["id"])), _instant(row["started_at"]), bool(row.get("deleted")))
+    return VisitFact(uuid_of(row["id"]), _instant(row["started_at"]), bool(row.get("deleted")))
 
 
 def plan_fact(row: Row) -> PlanFact:
-    return PlanFact(uuid.UUID(str(row["id"])), _day(row["due_date"]), str(row.get("source") or "cadence"),
+    return PlanFact(uuid_of(row["id"]), _day(row["due_date"]), str(row.get("source") or "cadence"),
                     str(row.get("status") or "planned"), bool(row.get("deleted")))
 
 
@@ -97,7 +98,7 @@ def _open_manual(row: Row) -> bool:
 
 def rule_from_row(row: Row) -> Rule:
     return Rule(
-        id=uuid.UUID(str(row["id"])),
+        id=uuid_of(row["id"]),
         tier=str(row["tier"]),
         interval_days=int(row["interval_days"]),
         reminder_lead_days=int(row.get("reminder_lead_days") or 0),
@@ -141,7 +142,7 @@ class PlanningHooks:
         for m in mutations:
             if isinstance(m, Create) and m.table == "visits" and not m.row.get("deleted"):
                 try:
-                    customer, visit = str(uuid.UUID(str(m.row.get("customer_id")))), uuid.UUID(str(m.id))
+                    customer, visit = canonical(m.row.get("customer_id")), uuid_of(m.id)
                 except ValueError:
                     continue  # the create is rejected; nothing to read for it
                 recorded.setdefault(customer, []).append(visit)
@@ -165,7 +166,7 @@ class PlanningHooks:
         # (its uuid5 id, docs/scheduling.md) is written before that visit, which completes
         # the other plans itself. The recompute writes cadence or closed plans only, so this
         # never triggers itself.
-        named_after_visit = uuid.UUID(str(new["id"])).version == 5
+        named_after_visit = uuid_of(new["id"]).version == 5
         if not named_after_visit and _open_manual(new) and (old is None or not _open_manual(old)):
             await self.recompute(ctx, str(new["customer_id"]))
 
@@ -234,7 +235,7 @@ class PlanningHooks:
             if region and region.get("time_zone"):
                 time_zone = str(region["time_zone"])
         return CustomerFacts(
-            id=uuid.UUID(str(row["id"])),
+            id=uuid_of(row["id"]),
             tier=str(row.get("tier") or "C"),
             stage=str(row.get("stage") or "prospect"),
             region_id=_uuid(row.get("region_id")),

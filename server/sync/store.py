@@ -32,6 +32,7 @@ from server.sync.history import History
 from server.tables import SyncCounter
 from sync import checksum
 from sync.buckets import GLOBAL
+from sync.ids import canonical, uuid_of
 from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES
 from sync.store import BucketStats, ClientState, Head, Row, StoredChange
 
@@ -73,7 +74,7 @@ def _datetime_in(value: Any) -> dt.datetime:
 
 
 def _uuid_in(value: Any) -> uuid.UUID:
-    return uuid.UUID(str(value))
+    return uuid_of(value)
 
 
 
@@ -83,7 +84,7 @@ def _uuid_out(value: Any) -> str:
         # SQLite holds what Python's ``str(uuid.UUID)`` wrote: 36 characters, lowercase hex
         # and hyphens. That passes as it is (a regular expression per value was a tenth of a
         # pull's server time); other text (upper case, no hyphens, all digits) is parsed.
-        return value if len(value) == 36 and value.islower() else str(uuid.UUID(value))
+        return value if len(value) == 36 and value.islower() else canonical(value)
     return str(value)
 
 
@@ -409,7 +410,7 @@ class _Writer(_Reader):
         return seq
 
     async def get(self, table: str, row_id: str) -> Row | None:
-        key = (table, str(uuid.UUID(str(row_id))))
+        key = (table, canonical(row_id))
         if key in self._known:
             known = self._known[key]
             return None if known is None else cast(Row, _decode_row(known))
@@ -424,14 +425,14 @@ class _Writer(_Reader):
             if table not in TABLES:
                 continue
             try:
-                key = (table, str(uuid.UUID(str(row_id))))
+                key = (table, canonical(row_id))
             except ValueError:
                 continue
             if key not in self._known:
                 by_table.setdefault(table, set()).add(key[1])
         for table, ids in by_table.items():
             for chunk in chunks(sorted(ids), 500):
-                keys = _padded([uuid.UUID(i) for i in chunk])
+                keys = _padded([uuid_of(i) for i in chunk])
                 rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(keys))})", keys)
                 found = {}
                 for raw in rows:
@@ -452,7 +453,7 @@ class _Writer(_Reader):
         larger id; only ``id`` and ``started_at``) and its open planned revisits plus those
         with ``plan_ids``, whole and remembered like ``get``. From what ``load_histories``
         read when it can answer, else one statement."""
-        cid = str(uuid.UUID(customer_id))
+        cid = canonical(customer_id)
         history = self._histories.get(cid)
         if history is None or not history.knows(plan_ids):
             await self.load_histories({cid: plan_ids})
@@ -464,14 +465,14 @@ class _Writer(_Reader):
         (customer id -> plan ids it will ask for), one statement per 100 customers. Returns
         each customer's latest live visit id (None: none)."""
         postgres = isinstance(SyncCounter._meta.db, PostgresEngine)
-        wanted = {str(uuid.UUID(c)): {str(uuid.UUID(p)) for p in ids} for c, ids in plan_ids.items()}
+        wanted = {canonical(c): {canonical(p) for p in ids} for c, ids in plan_ids.items()}
         for chunk in chunks(sorted(wanted), 100):
             ids = sorted(set().union(*(wanted[c] for c in chunk))) or [chunk[0]]  # a customer's id names no plan
-            customers = _padded([uuid.UUID(c) for c in chunk])
+            customers = _padded([uuid_of(c) for c in chunk])
             ids = _padded(ids)
             raws = await _fetch(
                 _histories_sql(len(customers), len(ids), postgres),
-                (*customers, "planned", False, *(uuid.UUID(i) for i in ids), *customers, False),
+                (*customers, "planned", False, *(uuid_of(i) for i in ids), *customers, False),
             )
             for c in chunk:
                 self._histories[c] = History(None, absent=set(wanted[c]))
@@ -485,9 +486,9 @@ class _Writer(_Reader):
         return {c: None if visit is None else str(visit["id"]) for c, visit in latest.items()}
 
     async def save(self, table: str, row: Row) -> None:
-        self._known.pop((table, str(uuid.UUID(str(row["id"])))), None)
+        self._known.pop((table, canonical(row["id"])), None)
         if table in ("visits", "planned_revisits") and self._histories:
-            customer = str(uuid.UUID(str(row["customer_id"])))
+            customer = canonical(row["customer_id"])
             history = self._histories.get(customer)
             if history is not None and not history.saved(table, row):
                 del self._histories[customer]
