@@ -163,10 +163,10 @@ class _Connection(aiosqlite.Connection):
     transaction awaits each call.
 
     ``defer``: statements whose answer no one waits for go with the next call, whatever it
-    is (a query, Piccolo's own, COMMIT): on the thread, one hand-off instead of one each; a
-    read's BEGIN goes the same way, with its first statement. A deferred statement that
-    fails raises from that next call, inside the same transaction, which then fails as a
-    whole, as it would have."""
+    is (a query, Piccolo's own, COMMIT), inline or on the thread; a write's last ones thus
+    reach the thread with its COMMIT, in one hand-off. A read's BEGIN goes the same way,
+    with its first statement. A deferred statement that fails raises from that next call,
+    inside the same transaction, which then fails as a whole, as it would have."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)

@@ -73,12 +73,6 @@ def _datetime_in(value: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
-def _uuid_in(value: Any) -> uuid.UUID:
-    return uuid_of(value)
-
-
-
-
 def _uuid_out(value: Any) -> str:
     if isinstance(value, str):
         # SQLite holds what Python's ``str(uuid.UUID)`` wrote: 36 characters, lowercase hex
@@ -115,7 +109,7 @@ def _json_out(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
-_IN: dict[str, Any] = {"datetime": _datetime_in, "date": dt.date.fromisoformat, "decimal": Decimal, "uuid": _uuid_in}
+_IN: dict[str, Any] = {"datetime": _datetime_in, "date": dt.date.fromisoformat, "decimal": Decimal, "uuid": uuid_of}
 _OUT: dict[str, Any] = {
     "uuid": _uuid_out,
     "datetime": _datetime_out,
