@@ -262,7 +262,7 @@ class _Reader:
         )
 
     async def get(self, table: str, row_id: str) -> Row | None:
-        rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", (uuid.UUID(row_id),))
+        rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", (uuid_of(row_id),))
         return _row(table, rows[0]) if rows else None
 
     async def get_client(self, client_id: str) -> ClientState | None:
@@ -280,9 +280,9 @@ class _Reader:
         if bucket == GLOBAL:
             tables = GLOBAL_TABLES
         elif kind == "rep":
-            tables, where, args = CUSTOMER_DATA, "owner_id = {} AND ", (uuid.UUID(key),)
+            tables, where, args = CUSTOMER_DATA, "owner_id = {} AND ", (uuid_of(key),)
         elif kind == "region":
-            tables, where, args = (*CUSTOMER_DATA, "users"), "region_id = {} AND ", (uuid.UUID(key),)
+            tables, where, args = (*CUSTOMER_DATA, "users"), "region_id = {} AND ", (uuid_of(key),)
         branches: list[str] = []
         params: list[Any] = []
         # SQLite: the ids as stored (UUID text), as in ``_select``
@@ -332,7 +332,7 @@ class _Reader:
             for r in await _fetch(
                 f"SELECT {_select('planned_revisits')} FROM planned_revisits WHERE owner_id = {{}} "
                 "AND status = 'planned' AND deleted = {} AND due_date <= {} ORDER BY due_date, id LIMIT 500",
-                (uuid.UUID(rep_id), False, today),
+                (uuid_of(rep_id), False, today),
             )
         ]
         out: list[tuple[str, Row]] = []
@@ -492,7 +492,7 @@ class _Writer(_Reader):
         out: list[tuple[str, Row]] = []
         for table in CUSTOMER_CHILDREN:
             rows = await _fetch(
-                f"SELECT {_select(table)} FROM {table} WHERE customer_id = {{}}", (uuid.UUID(customer_id),)
+                f"SELECT {_select(table)} FROM {table} WHERE customer_id = {{}}", (uuid_of(customer_id),)
             )
             out.extend((table, _row(table, r)) for r in rows)
         return out
@@ -503,7 +503,7 @@ class _Writer(_Reader):
             bucket,
             seq,
             table,
-            uuid.UUID(row_id),
+            uuid_of(row_id),
         )
 
     async def set_bucket_stats(self, bucket: str, stats: BucketStats) -> None:
@@ -552,10 +552,10 @@ class _Writer(_Reader):
         rows = await _q(
             "SELECT quantity, unit_value FROM gifts WHERE customer_id = {} AND item_id = {} "
             "AND deleted = {} AND id <> {} AND given_at >= {} AND given_at < {}",
-            uuid.UUID(customer_id),
-            uuid.UUID(item_id),
+            uuid_of(customer_id),
+            uuid_of(item_id),
             False,
-            uuid.UUID(exclude_id),
+            uuid_of(exclude_id),
             start.astimezone(dt.UTC),
             end.astimezone(dt.UTC),
         )
@@ -565,8 +565,8 @@ class _Writer(_Reader):
         rows = await _q(
             "SELECT COALESCE(SUM(delta), 0) AS total FROM stock_movements WHERE rep_id = {} "
             "AND item_id = {} AND deleted = {}",
-            uuid.UUID(rep_id),
-            uuid.UUID(item_id),
+            uuid_of(rep_id),
+            uuid_of(item_id),
             False,
         )
         return int(rows[0]["total"] or 0)
@@ -578,7 +578,7 @@ async def _save_client(state: ClientState, now: dt.datetime) -> None:
         "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (client_id) DO UPDATE SET "
         "last_n = excluded.last_n, pulled_seq = excluded.pulled_seq, last_seen = excluded.last_seen",
         state.client_id,
-        uuid.UUID(state.user_id),
+        uuid_of(state.user_id),
         state.last_n,
         state.pulled_seq,
         now,
@@ -666,7 +666,7 @@ class PiccoloSyncStore:
         """R-PULL-6: a new client starts at ``last_n = 0``; a known one keeps its ``last_n``
         (and its user: the engine refused a client id of another user). Returns once the
         record is committed; pulls that record at the same time share one commit."""
-        entry = (client_id, uuid.UUID(user_id), pulled_seq, now, now)
+        entry = (client_id, uuid_of(user_id), pulled_seq, now, now)
         if db.engine().current_transaction.get() is not None:  # inside a transaction: part of it
             await _PullLog.write_rows([entry])
         else:

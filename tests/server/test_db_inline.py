@@ -33,19 +33,20 @@ async def database(settings: Any) -> AsyncIterator[Any]:
         await db.close_pool()
 
 
+async def _statement_thread() -> int:
+    """The thread that runs the current transaction's statements, as SQLite sees it."""
+    raw = db.engine().current_transaction.get().connection._conn  # the sqlite3 connection
+    raw.create_function("revisit_thread", 0, threading.get_ident)
+    rows = await db.run_sql("SELECT revisit_thread() AS t", ())
+    return int(rows[0]["t"])
+
 
 async def test_reads_and_a_writes_statements_run_on_the_loops_thread(database: Any) -> None:
     loop_thread = threading.get_ident()
     async with db.read_transaction():
-        raw = db.engine().current_transaction.get().connection._conn
-        raw.create_function("revisit_thread", 0, threading.get_ident)
-        rows = await db.run_sql("SELECT revisit_thread() AS t", ())
-        assert rows[0]["t"] == loop_thread
+        assert await _statement_thread() == loop_thread
     async with db.write_transaction():
-        raw = db.engine().current_transaction.get().connection._conn
-        raw.create_function("revisit_thread", 0, threading.get_ident)
-        rows = await db.run_sql("SELECT revisit_thread() AS t", ())
-        assert rows[0]["t"] == loop_thread
+        assert await _statement_thread() == loop_thread
         await db.run_sql("INSERT INTO server_settings (key, value) VALUES ({}, {})", ("inline", "1"))
     async with db.read_transaction():
         assert await db.run_sql("SELECT value FROM server_settings WHERE key = {}", ("inline",)) == [{"value": "1"}]
