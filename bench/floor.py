@@ -16,6 +16,7 @@ import msgspec
 
 from bench import data
 from bench.common import Timing, now_ms
+from sync.schema import TABLES
 
 _encoder = msgspec.json.Encoder()
 
@@ -31,7 +32,7 @@ def read_floor(db_path: Path, rep_id: str, runs: int, warmup: int = 1) -> Timing
         t0 = now_ms()
         rows = []
         for table in ("customers", "visits"):
-            cur = conn.execute(f"SELECT * FROM {table} WHERE owner_id = ? ORDER BY seq", (rep_id,))
+            cur = conn.execute(f"SELECT {', '.join(TABLES[table].fields)} FROM {table} WHERE owner_id = ? ORDER BY seq", (rep_id,))
             rows.extend(dict(r) for r in cur)
         rows.sort(key=lambda r: r["seq"])
         body = _encoder.encode(rows)
@@ -47,13 +48,15 @@ def write_floor(source_db: Path, scratch: Path, rep_id: str, runs: int, warmup: 
     """INSERT 1,000 visit rows in one transaction (WAL, the source's synchronous level)."""
     src = sqlite3.connect(source_db)
     schema = src.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='visits'").fetchone()[0]
-    cols = [r[1] for r in src.execute("PRAGMA table_info(visits)")]
-    sample = src.execute("SELECT * FROM visits LIMIT 1").fetchone()
+    cols = list(TABLES["visits"].fields)  # the row's own columns, not the JSON Revisit keeps beside it
+    sample = src.execute(f"SELECT {', '.join(cols)} FROM visits LIMIT 1").fetchone()
     src.close()
     conn = sqlite3.connect(scratch, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     sync_level = conn.execute("PRAGMA synchronous").fetchone()[0]
     conn.execute(schema)
+    for extra in {r[1] for r in conn.execute("PRAGMA table_info(visits)")} - set(cols):
+        conn.execute(f"ALTER TABLE visits DROP COLUMN {extra}")
     placeholders = ",".join("?" * len(cols))
     id_col = cols.index("id")
     seq_col = cols.index("seq")
@@ -67,7 +70,7 @@ def write_floor(source_db: Path, scratch: Path, rep_id: str, runs: int, warmup: 
             rows.append(row)
         t0 = now_ms()
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(f"INSERT INTO visits VALUES ({placeholders})", rows)
+        conn.executemany(f"INSERT INTO visits ({', '.join(cols)}) VALUES ({placeholders})", rows)
         conn.execute("COMMIT")
         ms = now_ms() - t0
         if i >= warmup:

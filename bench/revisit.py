@@ -171,11 +171,19 @@ class _Seeder:
         return total
 
     def _finish(self, table: str, chunk: list[dict[str, Any]], last: int) -> tuple[list[str], list[tuple[Any, ...]], int]:
+        from server.sync import wire
+        from server.sync.store import (
+            _row as wire_form,  # stored values -> wire form, as a read does
+        )
+
         first = last - len(chunk) + 1
         total = 0
+        fields = list(self.tables[table].fields)
         for k, row in enumerate(chunk):
             row["seq"] = first + k
             total = checksum.add(total, checksum.row_hash(table, str(row["id"]), first + k))
+            # the JSON a write through the sync store keeps beside the row (server/sync/wire.py)
+            row["wire"], row["wire_seq"] = wire.values(table, wire_form(table, [row[f] for f in fields]))
         cols = list(chunk[0])
         return cols, [tuple(r[c] for c in cols) for r in chunk], total
 

@@ -9,6 +9,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 
 from server import db
 from server.settings import Settings
+from server.sync import wire
 
 
 class MigrationError(RuntimeError):
@@ -23,5 +24,6 @@ async def migrate(settings: Settings, *, quiet: bool = True) -> None:
         result = await run_forwards("all")
     if not result.success:
         raise MigrationError(f"migrations failed: {result.message}\n{out.getvalue()}")
+    await wire.forget_if_format_changed()  # the rows' kept JSON follows the schema
     if db.is_sqlite():
         await db.prepare_sqlite()

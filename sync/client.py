@@ -259,7 +259,11 @@ class Device:
         self.cursor = None
         self.stats["resyncs"] = self.stats.get("resyncs", 0) + 1
 
-    def _apply_change(self, bucket: str, table: str, row_id: str, v: int, op: str, row: dict[str, Any] | None) -> None:
+    def _apply_change(
+        self, bucket: str, table: str, row_id: str, v: int, op: str, sent: dict[str, Any] | msgspec.Raw | None
+    ) -> None:
+        # a change decoded from JSON holds a dict; only one handed over in-process may be Raw
+        row: dict[str, Any] | None = msgspec.json.decode(sent) if isinstance(sent, msgspec.Raw) else sent
         key = (table, row_id)
         cur = self.replica.get(key)
         if op == "remove":  # R-BUCKET-4: only the copy that came from this bucket

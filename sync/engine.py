@@ -66,6 +66,7 @@ from sync.store import (
     Row,
     StoredChange,
     SyncStore,
+    WireRow,
     WriteTx,
     as_decimal,
 )
@@ -718,6 +719,8 @@ class SyncEngine:
     def _change(bucket: str, c: StoredChange) -> Change:
         if c.row is None:
             return Change(bucket, c.table, c.row_id, c.seq, "remove")
+        if isinstance(c.row, WireRow):  # already the row as pulled, rendered by the store
+            return Change(bucket, c.table, c.row_id, c.seq, "delete" if c.row.deleted else "put", msgspec.Raw(c.row.json))
         op: Op = "delete" if c.row.get("deleted") else "put"
         return Change(bucket, c.table, c.row_id, c.seq, op, public_row(TABLES[c.table], c.row))
 

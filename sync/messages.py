@@ -140,7 +140,8 @@ class Change(Wire):
     id: str
     v: int
     op: Op
-    row: dict[str, Any] | None = None
+    # A dict once decoded; a server may send the row's JSON as its store rendered it (Raw)
+    row: dict[str, Any] | msgspec.Raw | None = None
 
 
 class BucketSum(Wire):

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
+import msgspec
+
 Row = dict[str, Any]
 
 
@@ -45,11 +47,27 @@ class Head:
     stats: dict[str, BucketStats]  # every bucket asked for; one with no rows yet has zero stats
 
 
+class WireRow(NamedTuple):
+    """A row its store has already rendered as its wire JSON (R-PULL-2: every schema field,
+    in schema order, in wire form), so a pull sends those bytes as they are."""
+
+    json: str | bytes
+    deleted: bool
+
+    def decoded(self) -> Row:
+        return msgspec.json.decode(self.json)  # type: ignore[no-any-return]
+
+
 class StoredChange(NamedTuple):
     seq: int
     table: str
     row_id: str
-    row: Row | None  # None: a removal entry (R-BUCKET-4)
+    row: Row | WireRow | None  # None: a removal entry (R-BUCKET-4)
+
+
+def row_of(row: Row | WireRow | None) -> Row | None:
+    """A stored change's row as a dict, however the store gave it."""
+    return row.decoded() if isinstance(row, WireRow) else row
 
 
 class ReadTx(Protocol):

@@ -28,13 +28,14 @@ import msgspec
 from piccolo.engine.postgres import PostgresEngine
 
 from server import db
+from server.sync import wire
 from server.sync.history import History
 from server.tables import SyncCounter
 from sync import checksum
 from sync.buckets import GLOBAL
 from sync.ids import canonical, uuid_of
 from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES
-from sync.store import BucketStats, ClientState, Head, Row, StoredChange
+from sync.store import BucketStats, ClientState, Head, Row, StoredChange, WireRow
 
 EPOCH_KEY = "sync_epoch"  # shared with server/backup.py, which changes it on restore
 
@@ -181,7 +182,7 @@ def _placeholders(n: int) -> str:
 
 
 def _upsert_sql(table: str) -> str:
-    cols = _columns(table)
+    cols = [*_columns(table), *wire.COLUMNS]
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c != "id")
     return (
         f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({_placeholders(len(cols))}) "
@@ -271,8 +272,8 @@ class _Reader:
 
     async def changes(self, bucket: str, after: int, upto: int, limit: int) -> list[StoredChange]:
         """R-PULL-7: one statement finds the next ``limit`` changes of the bucket (an indexed
-        range scan per table, each limited, merged by seq); then the rows are fetched by id
-        from the tables that have any."""
+        range scan per table, each limited, merged by seq) with each row's kept JSON
+        (``wire.py``); the rows without one are then read and converted by ``_row``."""
         kind, _, key = bucket.partition(":")
         limit = int(limit)
         tables: tuple[str, ...] = ()
@@ -285,42 +286,49 @@ class _Reader:
             tables, where, args = (*CUSTOMER_DATA, "users"), "region_id = {} AND ", (uuid_of(key),)
         branches: list[str] = []
         params: list[Any] = []
-        # SQLite: the ids as stored (UUID text), as in ``_select``
+        # SQLite: ``+col``, the values as stored (UUID text, integers), as in ``_select``
         plus = "" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+"
         for i, table in enumerate(tables):
             branches.append(
-                f"SELECT * FROM (SELECT '{table}' AS tbl, {plus}id AS id, seq FROM {table} WHERE {where}"
+                f"SELECT * FROM (SELECT '{table}' AS tbl, {plus}id AS id, {plus}seq AS v, 1 AS live, "
+                f"{plus}deleted AS gone, {wire.KEPT} AS json FROM {table} WHERE {where}"
                 f"seq > {{}} AND seq <= {{}} ORDER BY seq LIMIT {limit}) AS b{i}"
             )
             params += [*args, after, upto]
         branches.append(
-            f"SELECT * FROM (SELECT tbl, {plus}row_id AS id, seq FROM sync_removals WHERE bucket = {{}} "
-            f"AND seq > {{}} AND seq <= {{}} ORDER BY seq LIMIT {limit}) AS br"
+            f"SELECT * FROM (SELECT tbl, {plus}row_id AS id, {plus}seq AS v, 0 AS live, "
+            "CAST(NULL AS BOOLEAN) AS gone, CAST(NULL AS TEXT) AS json FROM sync_removals "
+            f"WHERE bucket = {{}} AND seq > {{}} AND seq <= {{}} ORDER BY seq LIMIT {limit}) AS br"
         )
         params += [bucket, after, upto]
-        hits = await _fetch(  # (tbl, id, seq)
-            f"SELECT tbl, id, seq FROM ({' UNION ALL '.join(branches)}) AS u ORDER BY seq LIMIT {limit}",
+        hits = await _fetch(  # (tbl, id, seq, live, deleted, kept JSON)
+            f"SELECT tbl, id, v, live, gone, json FROM ({' UNION ALL '.join(branches)}) AS u ORDER BY v LIMIT {limit}",
             params,
         )
-        if not hits:
-            return []
-        # The hits are the bucket's first changes after ``after``, so each table's rows of
-        # the page are exactly its rows with after < seq <= (last hit): one range scan each.
-        last = int(hits[-1][2])
-        fetched: dict[tuple[str, str], Row] = {}
-        for table in sorted({h[0] for h in hits} & set(tables)):
-            rows = await _fetch(
-                f"SELECT {_select(table)} FROM {table} WHERE {where}seq > {{}} AND seq <= {{}}", (*args, after, last)
-            )
-            for raw in rows:
-                r = _row(table, raw)
-                fetched[(table, r["id"])] = r
         out: list[StoredChange] = []
-        for h in hits:
-            table, row_id, seq = h[0], _uuid_out(h[1]), int(h[2])
-            row = fetched.get((table, row_id))
-            out.append(StoredChange(seq, table, row_id, row if row is not None and row["seq"] == seq else None))
+        convert: dict[str, dict[int, Any]] = {}  # table -> position in ``out`` -> id as stored
+        for table, stored_id, seq, live, deleted, kept in hits:
+            if live and kept is None:
+                convert.setdefault(table, {})[len(out)] = stored_id
+            row = None if kept is None else WireRow(kept, bool(deleted))
+            out.append(StoredChange(int(seq), table, _uuid_out(stored_id), row))
+        for table, at in convert.items():
+            rows = {r["id"]: r for r in await self._converted(table, list(at.values()))}
+            for i in at:
+                out[i] = out[i]._replace(row=rows.get(out[i].row_id))
         return out
+
+    @staticmethod
+    async def _converted(table: str, stored_ids: list[Any]) -> list[Row]:
+        """The rows of ``stored_ids`` (ids as the database gives them), converted by ``_row``."""
+        rows: list[Row] = []
+        for chunk in chunks(stored_ids, 512):
+            keys = _padded(chunk)
+            found = await _fetch(
+                f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(keys))})", keys
+            )
+            rows += (_row(table, raw) for raw in found)
+        return rows
 
     async def region_ids(self) -> list[str]:
         rows = await _q("SELECT id FROM regions WHERE deleted = {}", False)
@@ -486,7 +494,7 @@ class _Writer(_Reader):
             history = self._histories.get(customer)
             if history is not None and not history.saved(table, row):
                 del self._histories[customer]
-        await _defer(_UPSERT[table], *_db_values(table, row))
+        await _defer(_UPSERT[table], *_db_values(table, row), *wire.values(table, row))
 
     async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:
         out: list[tuple[str, Row]] = []

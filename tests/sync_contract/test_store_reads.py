@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from sync.schema import TABLES
+from sync.store import row_of
 from tests.sync_contract.test_store_contract import backend, row, store, uid  # noqa: F401 (fixtures)
 
 
@@ -82,7 +83,7 @@ async def test_a_pulled_row_is_the_row_written(store: Any) -> None:  # noqa: F81
             await tx.save(table, r)
             written.append(r)
     async with store.read() as rx:
-        sent = [c.row for c in await rx.changes(f"rep:{owner}", 0, (await rx.head(())).high, 100)]
+        sent = [row_of(c.row) for c in await rx.changes(f"rep:{owner}", 0, (await rx.head(())).high, 100)]
         assert sent == [await rx.get(table, r["id"]) for r, (table, _) in zip(written, values, strict=True)]
     assert sent == written
 
@@ -104,10 +105,62 @@ async def test_values_stored_in_another_spelling_are_read_in_canonical_form(back
     }
     for name, (column, spell, wanted) in cases.items():
         a = await saved(store, "notes")
-        async with store.write():
-            await db.run_sql(f"UPDATE notes SET {column} = {{}} WHERE id = {{}}", (spell(a[column]), a["id"]))
-        expected = {**a, column: a[column] if wanted is None else wanted}
+        async with store.write() as tx:  # a write takes a new version (R-CUR-1), whoever makes it
+            seq = await tx.next_seq()
+            await db.run_sql(
+                f"UPDATE notes SET {column} = {{}}, seq = {{}} WHERE id = {{}}", (spell(a[column]), seq, a["id"])
+            )
+        expected = {**a, column: a[column] if wanted is None else wanted, "seq": seq}
         async with store.read() as rx:
             assert await rx.get("notes", a["id"]) == expected, name
-            sent = [c.row for c in await rx.changes(f"rep:{a['owner_id']}", a["seq"] - 1, a["seq"], 10)]
+            sent = [row_of(c.row) for c in await rx.changes(f"rep:{a['owner_id']}", seq - 1, seq, 10)]
         assert sent == [expected], name
+
+
+async def test_a_pull_sends_the_json_kept_at_write_and_converts_rows_written_otherwise(backend: Any, store: Any) -> None:  # noqa: F811
+    """The store keeps each row's wire JSON as it writes it, and a pull sends those bytes
+    (``WireRow``); a row another writer changed (a new version without kept JSON) and a
+    row inserted by another writer are converted from their values. Either way the row
+    is the one written."""
+    if backend is None:
+        pytest.skip("the memory store keeps rows, not JSON")
+    from server import db
+
+    a, b, c = await saved(store, "visits"), await saved(store, "visits"), await saved(store, "visits")
+    bucket = f"rep:{a['owner_id']}"
+    async with store.read() as rx:
+        page = [ch.row for ch in await rx.changes(bucket, a["seq"] - 1, c["seq"], 10)]
+    assert [type(r).__name__ for r in page] == ["WireRow"] * 3
+    assert [row_of(r) for r in page] == [a, b, c]
+    async with store.write() as tx:
+        seq = await tx.next_seq()
+        await db.run_sql("UPDATE visits SET notes = {}, seq = {} WHERE id = {}", ("changed elsewhere", seq, b["id"]))
+        await db.run_sql("UPDATE visits SET wire = NULL, wire_seq = NULL WHERE id = {}", (c["id"],))
+    async with store.read() as rx:
+        page = [ch.row for ch in await rx.changes(bucket, a["seq"] - 1, seq, 10)]
+    assert [type(r).__name__ for r in page] == ["WireRow", "dict", "dict"]
+    assert [row_of(r) for r in page] == [a, c, {**b, "notes": "changed elsewhere", "seq": seq}]
+
+
+async def test_a_change_of_the_wire_format_drops_every_kept_json(backend: Any, store: Any) -> None:  # noqa: F811
+    """The kept JSON follows the schema: when the database was written with another wire
+    format (``wire.FORMAT``, checked by every migration), it is dropped and rows are
+    converted from their values until they are written again."""
+    if backend is None:
+        pytest.skip("the memory store keeps rows, not JSON")
+    from server import db
+    from server.sync import wire
+
+    a = await saved(store, "customers")
+    assert await wire.forget_if_format_changed() is False  # the test database is on this format
+    async with db.write_transaction():
+        await db.run_sql("UPDATE server_settings SET value = {} WHERE key = {}", ("an older format", wire.FORMAT_KEY))
+    assert await wire.forget_if_format_changed() is True
+    assert await wire.forget_if_format_changed() is False
+    async with store.read() as rx:
+        page = [ch.row for ch in await rx.changes(f"rep:{a['owner_id']}", a["seq"] - 1, a["seq"], 10)]
+    assert page == [a]  # a dict: converted
+    b = await saved(store, "customers")
+    async with store.read() as rx:
+        page = [ch.row for ch in await rx.changes(f"rep:{b['owner_id']}", b["seq"] - 1, b["seq"], 10)]
+    assert [type(r).__name__ for r in page] == ["WireRow"] and row_of(page[0]) == b
