@@ -58,6 +58,7 @@ class Config:
     think_s: float
     page: int
     peer_big: int
+    load_processes: int = 2
 
     @classmethod
     def make(cls, quick: bool, args: argparse.Namespace) -> Config:
@@ -72,6 +73,8 @@ class Config:
             cfg.think_s = args.think
         if args.peer_big is not None:
             cfg.peer_big = args.peer_big
+        if args.load_processes is not None:
+            cfg.load_processes = args.load_processes
         return cfg
 
 
@@ -344,7 +347,8 @@ async def revisit_phase(cfg: Config, rep: Report, kind: str) -> None:
                     for r, size in zip(init_reps, cfg.initial, strict=True):
                         await _revisit_initial(cfg, rep, client, r, system, size, database, work)
                     await _revisit_push(cfg, rep, client, push_rep, system)
-                result = await run_load(server.base, load_reps, 20, cfg.load_seconds, cfg.think_s, server.proc.proc.pid)
+                result = await run_load(server.base, load_reps, 20, cfg.load_seconds, cfg.think_s, server.proc.proc.pid,
+                                        cfg.load_processes)
                 rep.loads.append((system, result))
                 print(f"  load {system}: {result}", flush=True)
             finally:
@@ -532,7 +536,8 @@ def markdown(rep: Report, facts: dict[str, str], command: str, commit: str, star
             lines.append(f"| {system} | {n:,} | {raw:,.0f} | {wire:,.0f} | {gz:,.0f} | {zst:,.0f} |")
     if rep.loads:
         lines += ["", f"Many devices: each rep loops log-a-visit → push → pull → verify, think time "
-                  f"{cfg.think_s:g} s ± 50 %:", "",
+                  f"{cfg.think_s:g} s ± 50 %; the devices run in {cfg.load_processes} driver process"
+                  f"{'es' if cfg.load_processes > 1 else ''} (driver CPU: all of them):", "",
                   "| system | reps | seconds | requests | req/s | sync cycles | p50 ms | p95 ms | p99 ms | max ms | errors | non-200 "
                   "| server CPU | driver CPU | driver lag p50 / p99 ms |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -625,6 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, help="duration of the many-devices run")
     parser.add_argument("--think", type=float, help="think time of a simulated rep between syncs (s)")
     parser.add_argument("--peer-big", type=int, help="docs in the peers' big incremental database")
+    parser.add_argument("--load-processes", type=int,
+                        help="driver processes the many-devices run deals its devices among (default 2)")
     parser.add_argument("--from-make", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     # SIGTERM unwinds like Ctrl-C, so every ``finally`` stops its server and drops its database
