@@ -10,7 +10,9 @@ Every write of a synced row takes a new ``seq`` (R-CUR-1), so a kept JSON is nev
 
 The JSON also depends on the schema (its fields and their wire forms): ``FORMAT`` is a
 digest of it, and ``forget_if_format_changed`` (run by every migration) drops every kept
-JSON when the digest differs from the one the database was written with.
+JSON when the digest differs from the one the database was written with. A release that
+changes the synced fields cannot serve beside the previous one (docs/operations.md,
+"Upgrading"): an old process would keep JSON of the old format.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from sync.store import Row
 
 COLUMNS = ("wire", "wire_seq")
 FORMAT_KEY = "sync_wire_format"
+RENDERING = 1  # raise when a kind's wire form changes (``server/sync/store.py`` ``_OUT``)
 FORMAT = hashlib.sha256(
-    repr([(name, [(f.name, f.kind) for f in spec.fields.values()]) for name, spec in TABLES.items()]).encode()
+    repr((RENDERING, [(name, [(f.name, f.kind) for f in spec.fields.values()]) for name, spec in TABLES.items()]))
+    .encode()
 ).hexdigest()[:16]
 
 _encode = msgspec.json.Encoder().encode
