@@ -83,6 +83,8 @@ async def scenario(kind: str, records: int, work: Path, names: list[str], native
                     dev, tr = devices[who[0]]
                     if name in ("push", "cycle") and dev.cursor is None:
                         await dev.pull(tr)
+                    if name == "pull-empty":  # up to date first, whatever ran before (not timed)
+                        await dev.pull(tr)
                     if name == "push":
                         rv.visit_creates(dev, data.records(1000, who[0], 1000, f"prof-{uuid.uuid4()}"))
                     out = work / f"{name}.txt"
