@@ -51,7 +51,7 @@ class WireRow(NamedTuple):
     """A row its store has already rendered as its wire JSON (R-PULL-2: every schema field,
     in schema order, in wire form), so a pull sends those bytes as they are."""
 
-    json: str | bytes
+    json: bytes | str
     deleted: bool
 
     def decoded(self) -> Row:

@@ -287,7 +287,8 @@ class _Reader:
         branches: list[str] = []
         params: list[Any] = []
         # SQLite: ``+col``, the values as stored (UUID text, integers), as in ``_select``
-        plus = "" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+"
+        postgres = isinstance(SyncCounter._meta.db, PostgresEngine)
+        plus = "" if postgres else "+"
         for i, table in enumerate(tables):
             branches.append(
                 f"SELECT * FROM (SELECT '{table}' AS tbl, {plus}id AS id, {plus}seq AS v, 1 AS live, "
@@ -297,7 +298,7 @@ class _Reader:
             params += [*args, after, upto]
         branches.append(
             f"SELECT * FROM (SELECT tbl, {plus}row_id AS id, {plus}seq AS v, 0 AS live, "
-            "CAST(NULL AS BOOLEAN) AS gone, CAST(NULL AS TEXT) AS json FROM sync_removals "
+            f"CAST(NULL AS BOOLEAN) AS gone, CAST(NULL AS {'BYTEA' if postgres else 'BLOB'}) AS json FROM sync_removals "
             f"WHERE bucket = {{}} AND seq > {{}} AND seq <= {{}} ORDER BY seq LIMIT {limit}) AS br"
         )
         params += [bucket, after, upto]

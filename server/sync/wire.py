@@ -37,9 +37,10 @@ FORMAT = hashlib.sha256(
 _encode = msgspec.json.Encoder().encode
 
 
-def render(table: str, row: Row) -> str:
-    """The row as a pull sends it (text, for a TEXT column)."""
-    return _encode(public_row(TABLES[table], row)).decode()
+def render(table: str, row: Row) -> bytes:
+    """The row as a pull sends it: UTF-8 JSON, kept as bytes (a ``BLOB``/``BYTEA`` column)
+    so that reading it back costs no decoding into a string."""
+    return _encode(public_row(TABLES[table], row))
 
 
 KEPT = "CASE WHEN wire_seq = seq THEN wire END"  # SQL: the row's JSON if kept for its current version

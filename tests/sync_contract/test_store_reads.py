@@ -131,6 +131,7 @@ async def test_a_pull_sends_the_json_kept_at_write_and_converts_rows_written_oth
     async with store.read() as rx:
         page = [ch.row for ch in await rx.changes(bucket, a["seq"] - 1, c["seq"], 10)]
     assert [type(r).__name__ for r in page] == ["WireRow"] * 3
+    assert all(isinstance(r.json, bytes) for r in page)  # as kept: no decoding into a string
     assert [row_of(r) for r in page] == [a, b, c]
     async with store.write() as tx:
         seq = await tx.next_seq()
