@@ -73,6 +73,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with _nested(app, hooks):
                 yield
         finally:
+            from server.sync.service import settle_read_ahead
+
+            await settle_read_ahead()  # no pull page is still being read when the pool closes
             await db.close_pool()
 
     app = Litestar(

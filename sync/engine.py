@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,6 +49,7 @@ from sync.messages import (
     result_decoder,
     to_mutation,
 )
+from sync.readahead import Key, Page, ReadAhead
 from sync.resolvers import canonical_json, resolver_for
 from sync.schema import (
     TABLES,
@@ -251,7 +252,8 @@ def _uuid(value: Any, what: str) -> str:
 
 
 class SyncEngine:
-    """The server side of the protocol. Stateless apart from the server's HLC."""
+    """The server side of the protocol. Stateless apart from the server's HLC and the
+    pull pages it reads ahead (``sync.readahead``)."""
 
     def __init__(
         self,
@@ -262,6 +264,7 @@ class SyncEngine:
         hooks: Mapping[str, Sequence[Hook]] | None = None,
         prepare: Sequence[Prepare] = (),
         max_clock_ahead_ms: int = MAX_CLOCK_AHEAD_MS,
+        read_ahead: int = 0,
     ) -> None:
         from sync.commands import BUILTIN_COMMANDS
 
@@ -272,6 +275,7 @@ class SyncEngine:
         self.hooks: dict[str, list[Hook]] = {k: list(v) for k, v in (hooks or {}).items()}
         self.prepare = list(prepare)
         self.max_clock_ahead_ms = max_clock_ahead_ms
+        self.read_ahead = ReadAhead(read_ahead)  # the next pull page of that many devices
 
     # --- common --------------------------------------------------------------------------
 
@@ -645,26 +649,67 @@ class SyncEngine:
         self._observe(req.clock, now)
         limit = max(1, min(req.limit, MAX_PAGE))  # R-PULL-1, R-LIM-2
         today = dt.date.fromisoformat(req.today) if req.today else now.astimezone(dt.UTC).date()
+        user = str(actor.user_id)
+        page = await self._made_ahead(actor, (user, req.client_id, req.cursor or "", limit))
+        if page is None:
+            page = await self._page(actor, req.client_id, req.cursor, limit, today)
+        resp = page.response
+        if resp.more and self.read_ahead.capacity:  # the device will ask for the next page: make it now
+            self.read_ahead.start(
+                (user, req.client_id, resp.cursor, limit),
+                self._page(actor, req.client_id, resp.cursor, limit, today),
+            )
+        client = page.client
+        if (  # R-PULL-6; an unchanged position is refreshed at most hourly (a write costs a commit)
+            client is None
+            or client.pulled_seq != page.position
+            or client.last_seen is None
+            or now - client.last_seen > dt.timedelta(hours=1)
+        ):
+            await self.store.record_pull(req.client_id, user, page.position, now)
+        server_time, clock = self.stamp_response(self.now())
+        return msgspec.structs.replace(resp, server_time=server_time, clock=clock)
+
+    async def _made_ahead(self, actor: Actor, key: Key) -> Page | None:
+        """The page ``sync.readahead`` made for this request, if the database has not
+        changed since (same high-water mark and epoch); with the client's current record."""
+        page = await self.read_ahead.take(key)
+        if page is None:
+            return None
+        async with self.store.read() as rtx:
+            head = await rtx.head(page.buckets, key[1])
+        if (head.high, head.epoch) != (page.high, page.epoch):
+            self.read_ahead.stale += 1
+            return None
+        if head.client is not None and head.client.user_id != key[0]:
+            return None  # the request path answers client_mismatch
+        self.read_ahead.hits += 1
+        return replace(page, client=head.client)
+
+    async def _page(self, actor: Actor, client_id: str, cursor: str | None, limit: int, today: dt.date) -> Page:
+        """One pull page from one snapshot (R-CUR-2), unstamped (``pull`` stamps it)."""
         async with self.store.read() as rtx:
             buckets = await self._device_buckets(rtx, actor)
-            head = await rtx.head(buckets, req.client_id)  # R-CUR-2: first the high-water mark
+            head = await rtx.head(buckets, client_id)  # R-CUR-2: first the high-water mark
             client = head.client
             if client is not None and client.user_id != str(actor.user_id):
                 raise SyncError(409, "client_mismatch", "this client id belongs to another user")
             high = head.high
-            state = self._cursor_state(req.cursor, head, buckets)
-            requested_position = min((state.p.get(b, 0) for b in buckets), default=0)
+            state = self._cursor_state(cursor, head, buckets)
+            position = min((state.p.get(b, 0) for b in buckets), default=0)
             changes: list[Change] = []
-            if req.cursor is None and actor.role == "rep" and not state.f:  # R-PULL-4
+
+            def page(more: bool, checksums: dict[str, BucketSum] | None = None) -> Page:
+                resp = PullResponse(PROTOCOL_VERSION, "", "", encode_cursor(state), more, buckets, changes, checksums)
+                return Page(resp, buckets, high, head.epoch, position, client)
+
+            if cursor is None and actor.role == "rep" and not state.f:  # R-PULL-4
                 state.f = True
                 bucket = rep_bucket(actor.user_id)
                 for table, row in (await rtx.today_plan(str(actor.user_id), today))[:limit]:
                     changes.append(self._change(bucket, StoredChange(row["seq"], table, row["id"], row)))
                 if changes:
-                    server_time, clock = self.stamp_response(self.now())
-                    return PullResponse(
-                        PROTOCOL_VERSION, server_time, clock, encode_cursor(state), True, buckets, changes
-                    )
+                    return page(True)
             remaining = limit
             for b in buckets:
                 pos = state.p.get(b, 0)
@@ -674,25 +719,13 @@ class SyncEngine:
                 if remaining == 0:
                     state.p[b] = pos
                     continue
-                page = await rtx.changes(b, pos, high, remaining)
-                changes.extend(self._change(b, c) for c in page)
-                remaining -= len(page)
-                state.p[b] = page[-1].seq if remaining == 0 and page else high
-            more = any(state.p[b] < high for b in buckets)
-            checksums = None
-            if not more:  # R-PULL-5
-                checksums = {b: self._sum(head.stats[b]) for b in buckets}
-        if (  # R-PULL-6; an unchanged position is refreshed at most hourly (a write costs a commit)
-            client is None
-            or client.pulled_seq != requested_position
-            or client.last_seen is None
-            or now - client.last_seen > dt.timedelta(hours=1)
-        ):
-            await self.store.record_pull(req.client_id, str(actor.user_id), requested_position, now)
-        server_time, clock = self.stamp_response(self.now())
-        return PullResponse(
-            PROTOCOL_VERSION, server_time, clock, encode_cursor(state), more, buckets, changes, checksums
-        )
+                found = await rtx.changes(b, pos, high, remaining)
+                changes.extend(self._change(b, c) for c in found)
+                remaining -= len(found)
+                state.p[b] = found[-1].seq if remaining == 0 and found else high
+            if any(state.p[b] < high for b in buckets):
+                return page(True)
+            return page(False, {b: self._sum(head.stats[b]) for b in buckets})  # R-PULL-5
 
     @staticmethod
     def _cursor_state(cursor: str | None, head: Head, buckets: list[str]) -> CursorState:

@@ -197,3 +197,42 @@ async def test_pull_pages_are_compressed_as_the_device_accepts(world: World, cli
     assert len(pages["identity"][0]) >= 30
     assert pages["zstd"][0] == pages["gzip"][0] == pages["identity"][0]
     assert pages["zstd"][1] < pages["gzip"][1] < pages["identity"][1]
+
+
+async def test_paging_while_others_write_ends_with_the_database_state(world: World, client: Any) -> None:
+    """A manager's tablet pages through the region two changes at a time while a rep's
+    phone keeps writing between the pages: the server reads each next page ahead
+    (``sync.readahead``), uses it when nothing was written since, and the tablet ends
+    with every row as a fresh device sees it and with matching checksums."""
+    from server.sync.service import get_engine
+
+    phone, t = device(world, "rob", client)
+    ids = [phone.create("customers", {"name": f"茶馆 {i}", "tier": "B"}) for i in range(12)]
+    await phone.sync(t)
+
+    class WritesBetweenPages(HttpTransport):
+        pages = 0
+
+        async def call(self, device: Device, endpoint: str, body: bytes) -> tuple[int, bytes]:
+            answer = await super().call(device, endpoint, body)
+            if endpoint == "pull":
+                self.pages += 1
+                if self.pages % 3 == 0:  # every third page, the phone edits a customer
+                    phone.put("customers", ids[self.pages % len(ids)], {"phone": f"139{self.pages:08d}"})
+                    await phone.sync(t)
+            return answer
+
+    engine = get_engine()
+    hits = engine.read_ahead.hits
+    tablet, tt = device(world, "ann", client)
+    paging = WritesBetweenPages(client)
+    await tablet.pull(paging, limit=2)
+    assert paging.pages > 6 and tablet.last_checksums_ok
+    assert engine.read_ahead.hits > hits  # pages with nothing written before them were made ahead
+    fresh, tf = device(world, "ann", client)
+    await tablet.pull(tt)  # the last edit, if it came after the tablet's last page
+    await fresh.pull(tf)
+    assert tablet.rows("customers") == fresh.rows("customers")
+    assert {c: r["phone"] for c, r in tablet.rows("customers").items() if c in ids} == {
+        c: r["phone"] for c, r in phone.rows("customers").items() if c in ids
+    }
