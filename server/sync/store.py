@@ -316,7 +316,7 @@ class _Reader:
         for table, at in convert.items():
             rows = {r["id"]: r for r in await self._converted(table, list(at.values()))}
             for i in at:
-                out[i] = out[i]._replace(row=rows.get(out[i].row_id))
+                out[i].row = rows.get(out[i].row_id)
         return out
 
     @staticmethod
