@@ -1,8 +1,9 @@
 """Response compression: Zstandard for clients that accept it, gzip for the others.
 
 Sync pages are repetitive JSON. On a 500-visit pull page Zstandard takes about a sixth
-of gzip's CPU (level 5) and sends a third fewer bytes (docs/benchmarks.md, "Payload"). Chromium-based browsers (Android's Chrome, the reps' usual browser) and
-Firefox accept ``zstd``; Safari and older browsers get gzip, Litestar's fallback.
+of gzip's CPU (level 5) and sends a third fewer bytes (docs/benchmarks.md, "Payload").
+Chromium-based browsers (Android's Chrome, the reps' usual browser) and Firefox accept
+``zstd``; Safari and older browsers get gzip, Litestar's fallback.
 """
 
 from __future__ import annotations

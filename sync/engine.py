@@ -333,10 +333,9 @@ class SyncEngine:
     ) -> tuple[list[MutationResult], int]:
         async with self.store.write() as tx:
             client = await tx.get_client(client_id)
+            _check_owner(client, str(actor.user_id))  # R-PUSH-1
             if client is None:
                 client = ClientState(client_id, str(actor.user_id))
-            elif client.user_id != str(actor.user_id):  # R-PUSH-1
-                raise SyncError(409, "client_mismatch", "this client id belongs to another user")
             if mutations and mutations[0].n > client.last_n + 1:  # R-PUSH-4
                 raise SyncError(
                     409,
@@ -650,7 +649,7 @@ class SyncEngine:
         limit = max(1, min(req.limit, MAX_PAGE))  # R-PULL-1, R-LIM-2
         today = dt.date.fromisoformat(req.today) if req.today else now.astimezone(dt.UTC).date()
         user = str(actor.user_id)
-        page = await self._made_ahead(actor, (user, req.client_id, req.cursor or "", limit))
+        page = await self._made_ahead((user, req.client_id, req.cursor or "", limit))
         if page is None:
             page = await self._page(actor, req.client_id, req.cursor, limit, today)
         resp = page.response
@@ -670,7 +669,7 @@ class SyncEngine:
         server_time, clock = self.stamp_response(self.now())
         return msgspec.structs.replace(resp, server_time=server_time, clock=clock)
 
-    async def _made_ahead(self, actor: Actor, key: Key) -> Page | None:
+    async def _made_ahead(self, key: Key) -> Page | None:
         """The page ``sync.readahead`` made for this request, if the database has not
         changed since (same high-water mark and epoch); with the client's current record."""
         page = await self.read_ahead.take(key)
@@ -681,8 +680,7 @@ class SyncEngine:
         if (head.high, head.epoch) != (page.high, page.epoch):
             self.read_ahead.stale += 1
             return None
-        if head.client is not None and head.client.user_id != key[0]:
-            return None  # the request path answers client_mismatch
+        _check_owner(head.client, key[0])
         self.read_ahead.hits += 1
         return replace(page, client=head.client)
 
@@ -692,8 +690,7 @@ class SyncEngine:
             buckets = await self._device_buckets(rtx, actor)
             head = await rtx.head(buckets, client_id)  # R-CUR-2: first the high-water mark
             client = head.client
-            if client is not None and client.user_id != str(actor.user_id):
-                raise SyncError(409, "client_mismatch", "this client id belongs to another user")
+            _check_owner(client, str(actor.user_id))
             high = head.high
             state = self._cursor_state(cursor, head, buckets)
             position = min((state.p.get(b, 0) for b in buckets), default=0)
@@ -786,6 +783,12 @@ class SyncEngine:
         if position is None:
             return 0
         return await self.store.compact(position)
+
+
+def _check_owner(client: ClientState | None, user_id: str) -> None:
+    """A client id belongs to the user who first used it (R-PUSH-1)."""
+    if client is not None and client.user_id != user_id:
+        raise SyncError(409, "client_mismatch", "this client id belongs to another user")
 
 
 def _resync(reason: str, message: str) -> SyncError:

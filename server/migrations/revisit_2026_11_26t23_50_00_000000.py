@@ -14,7 +14,6 @@ VERSION = "1.38.0"
 DESCRIPTION = "kept wire JSON as bytes"
 
 
-
 async def forwards() -> MigrationManager:
     manager = MigrationManager(migration_id=ID, app_name="revisit", description=DESCRIPTION)
 
