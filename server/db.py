@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 import aiosqlite
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
@@ -36,6 +37,72 @@ os.environ.setdefault("PICCOLO_CONF", "server.piccolo_conf")
 T = TypeVar("T")
 
 
+# --- deferred writes ---------------------------------------------------------------------------
+#
+# A write whose answer the caller does not need (``run_sql(defer=True)``: the rows a push
+# writes, its bucket sums, its client record) is kept on the transaction's connection and
+# sent with the connection's next statement, whatever it is (a query, Piccolo's own,
+# COMMIT), so every read sees every earlier write. ``grouped`` statements (a table's row
+# upsert, each writing its own row) run as one ``executemany`` per SQL text, at the place
+# of the first of them: a push of 100 visits then sends one batch of visits and one of
+# plans, not 300 statements (on PostgreSQL each was a round trip). Only statements that
+# commute with every other deferred statement of another SQL text may be grouped.
+
+
+class _Deferring:
+    """What both engines' connections keep of deferred statements."""
+
+    _pending: list[tuple[str, list[Sequence[Any]]]] | None = None
+    _groups: dict[str, list[Sequence[Any]]] | None = None
+
+    def defer(self, sql: str, params: Sequence[Any], *, grouped: bool = False) -> None:
+        if self._pending is None or self._groups is None:
+            self._pending, self._groups = [], {}
+        if grouped and sql in self._groups:
+            self._groups[sql].append(params)
+            return
+        rows = [params]
+        self._pending.append((sql, rows))
+        if grouped:
+            self._groups[sql] = rows
+
+    def take_deferred(self) -> list[tuple[str, list[Sequence[Any]]]]:
+        """The deferred statements, in order, each with its rows; forgotten here (a failing
+        one fails the transaction, which must not send the rest later)."""
+        pending = self._pending or []
+        self._pending, self._groups = None, None
+        return pending
+
+    def drop_deferred(self) -> None:
+        self._pending, self._groups = None, None
+
+
+class _PgConnection(_Deferring, asyncpg.Connection):  # type: ignore[misc]
+    """asyncpg's connection (every connection of the pool): each call that sends a
+    statement first sends the deferred ones."""
+
+    async def send_deferred(self) -> None:
+        for sql, rows in self.take_deferred():
+            if len(rows) == 1:
+                await asyncpg.Connection.execute(self, sql, *rows[0])
+            else:
+                await asyncpg.Connection.executemany(self, sql, rows)
+
+
+def _after_deferred(name: str) -> Callable[..., Any]:
+    method = getattr(asyncpg.Connection, name)
+
+    async def call(self: _PgConnection, *args: Any, **kwargs: Any) -> Any:
+        await self.send_deferred()
+        return await method(self, *args, **kwargs)
+
+    return call
+
+
+for _name in ("execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchmany"):
+    setattr(_PgConnection, _name, _after_deferred(_name))
+
+
 def postgres_config(url: str) -> dict[str, Any]:
     parsed = urlparse(url)
     config: dict[str, Any] = {
@@ -46,6 +113,7 @@ def postgres_config(url: str) -> dict[str, Any]:
     }
     if parsed.password:
         config["password"] = unquote(parsed.password)
+    config["connection_class"] = _PgConnection  # deferred writes (above)
     return config
 
 
@@ -125,8 +193,26 @@ async def write_transaction() -> AsyncIterator[Any]:
             finally:
                 _holding.reset(token)
     else:
-        async with db.transaction() as tx:
+        async with _sending_deferred(db) as tx:
             yield tx
+
+
+@asynccontextmanager
+async def _sending_deferred(db: PostgresEngine) -> AsyncIterator[Any]:
+    """Piccolo's PostgreSQL transaction; its deferred statements are sent before COMMIT,
+    inside it (Piccolo does not release the connection when COMMIT itself fails), and
+    forgotten when it fails. Nested, it is the outer one, which sends them."""
+    outer = db.current_transaction.get() is None
+    async with db.transaction() as tx:
+        if not outer:
+            yield tx
+            return
+        try:
+            yield tx
+            await tx.connection.send_deferred()
+        except BaseException:
+            tx.connection.drop_deferred()
+            raise
 
 
 # --- pooled SQLite connections ---------------------------------------------------------------
@@ -155,36 +241,34 @@ async def write_transaction() -> AsyncIterator[Any]:
 INLINE_SLICE = 0.005  # seconds
 
 
-class _Connection(aiosqlite.Connection):
+class _Connection(_Deferring, aiosqlite.Connection):
     """aiosqlite's connection, with two ways to spare hand-offs to its thread.
 
     ``inline``: calls run on the event loop's thread (see above), the connection having
     been opened with ``check_same_thread=False``; one thread at a time uses it, as a
     transaction awaits each call.
 
-    ``defer``: statements whose answer no one waits for go with the next call, whatever it
-    is (a query, Piccolo's own, COMMIT), inline or on the thread; a write's last ones thus
-    reach the thread with its COMMIT, in one hand-off. A read's BEGIN goes the same way,
-    with its first statement. A deferred statement that fails raises from that next call,
-    inside the same transaction, which then fails as a whole, as it would have."""
+    ``defer`` (``_Deferring``): statements whose answer no one waits for go with the next
+    call, inline or on the thread; a write's last ones thus reach the thread with its
+    COMMIT, in one hand-off. A read's BEGIN goes the same way, with its first statement. A
+    deferred statement that fails raises from that next call, inside the same transaction,
+    which then fails as a whole, as it would have."""
 
     def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
         super().__init__(connector, iter_chunk_size)
-        self.deferred: list[tuple[str, Sequence[Any]]] = []
         self.inline = False
         self._slice_start = 0.0
-
-    def defer(self, sql: str, params: Sequence[Any]) -> None:
-        self.deferred.append((sql, params))
 
     def run_inline(self, inline: bool) -> None:
         self.inline = inline
         self._slice_start = time.perf_counter()
 
     def _run_deferred(self, conn: sqlite3.Connection) -> None:
-        deferred, self.deferred = self.deferred, []
-        for sql, params in deferred:
-            conn.execute(sql, params).close()
+        for sql, rows in self.take_deferred():
+            if len(rows) == 1:
+                conn.execute(sql, rows[0]).close()
+            else:
+                conn.executemany(sql, rows).close()
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         conn = self._connection
@@ -194,7 +278,7 @@ class _Connection(aiosqlite.Connection):
                 self._slice_start = time.perf_counter()
             self._run_deferred(conn)
             return fn(*args, **kwargs)
-        if not self.deferred:
+        if not self._pending:
             return await super()._execute(fn, *args, **kwargs)
 
         def run() -> Any:
@@ -244,7 +328,7 @@ class _ConnectionPool:
         return conn
 
     async def release(self, engine: SQLiteEngine, conn: _Connection, reuse: bool) -> None:
-        conn.deferred.clear()  # a transaction that did not end: nothing of it may run later
+        conn.drop_deferred()  # a transaction that did not end: nothing of it may run later
         conn.run_inline(False)
         thread = getattr(conn, "_thread", None)
         if (
@@ -313,7 +397,7 @@ class _PooledTransaction(SQLiteTransaction):
     async def rollback(self) -> None:
         if not self.pool.reads:
             self.connection.run_inline(False)
-        self.connection.deferred.clear()  # rolled back anyway; a failing one must not stop the ROLLBACK
+        self.connection.drop_deferred()  # rolled back anyway; a failing one must not stop the ROLLBACK
         if self.bare or not self.connection.in_transaction:  # nothing began (or BEGIN itself failed)
             self._rolled_back = True
         else:
@@ -365,7 +449,7 @@ async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
         async with _PooledTransaction(current, _READ_POOL, bare=not snapshot) as tx:
             yield tx
     elif snapshot:
-        async with current.transaction() as tx:
+        async with _sending_deferred(current) as tx:
             yield tx
     else:
         yield current.current_transaction.get()
@@ -374,7 +458,9 @@ async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
 # --- raw SQL ----------------------------------------------------------------------------------
 
 
-async def run_sql(sql: str, args: Sequence[Any], *, as_dicts: bool = True, defer: bool = False) -> Sequence[Any]:
+async def run_sql(
+    sql: str, args: Sequence[Any], *, as_dicts: bool = True, defer: bool = False, grouped: bool = False
+) -> Sequence[Any]:
     """Raw SQL with ``{}`` placeholders (as ``Table.raw`` takes it): rows as dicts, or with
     ``as_dicts=False`` as sequences in the SELECT's column order (SQLite tuples, PostgreSQL
     records). Inside a transaction (every sync store call) the statement goes straight to the
@@ -382,9 +468,10 @@ async def run_sql(sql: str, args: Sequence[Any], *, as_dicts: bool = True, defer
     call and, on SQLite, send ``PRAGMA foreign_keys = 1`` before each statement (the
     connection has it on already, and inside a transaction the pragma does nothing), which
     doubles the hand-offs to aiosqlite's thread. Same SQL, same arguments, same rows.
-    ``defer=True`` (a write whose answer the caller does not need; SQLite, in a
-    transaction): sent with the transaction's next statement or its COMMIT, and returns no
-    rows.
+    ``defer=True`` (a write whose answer the caller does not need, in a transaction): sent
+    with the transaction's next statement or before its COMMIT, and returns no rows;
+    ``grouped=True`` as well: sent in one ``executemany`` with the others of its SQL text
+    (see "deferred writes" above).
     """
     current = engine()
     tx = current.current_transaction.get()
@@ -394,11 +481,14 @@ async def run_sql(sql: str, args: Sequence[Any], *, as_dicts: bool = True, defer
             rows = [dict(r.items()) for r in rows]
         return rows if as_dicts else [tuple(r.values()) for r in rows]  # type: ignore[no-any-return]
     if isinstance(current, PostgresEngine):
+        if defer and isinstance(getattr(tx.connection, "_con", tx.connection), _PgConnection):
+            tx.connection.defer(_compiled(sql, "postgres"), args, grouped=grouped)  # sent with the next statement
+            return []
         records = await tx.connection.fetch(_compiled(sql, "postgres"), *args)
         return [dict(r.items()) for r in records] if as_dicts else records  # type: ignore[no-any-return]
     connection = tx.connection
     if defer and isinstance(connection, _Connection):
-        connection.defer(_compiled(sql, "sqlite"), args)  # sent with the transaction's next statement
+        connection.defer(_compiled(sql, "sqlite"), args, grouped=grouped)  # sent with the transaction's next statement
         return []
     connection.row_factory = dict_factory if as_dicts else None
     try:

@@ -99,17 +99,17 @@ class TableSpec:
     down_only: bool = False  # never written through sync (users)
     hidden: frozenset[str] = field(default_factory=frozenset)  # columns never sent
     names: tuple[str, ...] = field(init=False, repr=False, compare=False)  # the fields' names, in order
+    clock_fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    """Fields that are registers with a clock (R-MERGE-1): the mutable ones and ``deleted``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "names", tuple(self.fields))
+        object.__setattr__(
+            self, "clock_fields", tuple(n for n, f in self.fields.items() if f.mutable or n == "deleted")
+        )
 
     def field(self, name: str) -> Field:
         return self.fields[name]
-
-    @property
-    def clock_fields(self) -> tuple[str, ...]:
-        """Fields that are registers with a clock (R-MERGE-1): the mutable ones and ``deleted``."""
-        return tuple(n for n, f in self.fields.items() if f.mutable or n == "deleted")
 
 
 def _f(name: str, kind: Kind, typ: Any, **kw: Any) -> Field:

@@ -33,7 +33,7 @@ from server.sync.history import History
 from server.tables import SyncCounter
 from sync import checksum
 from sync.buckets import GLOBAL
-from sync.ids import canonical, uuid_of
+from sync.ids import canonical
 from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES
 from sync.store import BucketStats, ClientState, Head, Row, StoredChange, WireRow
 
@@ -46,10 +46,11 @@ async def _q(sql: str, *args: Any) -> list[dict[str, Any]]:
     return await db.run_sql(sql, args, as_dicts=True)  # type: ignore[return-value]
 
 
-async def _defer(sql: str, *args: Any) -> None:
-    """A write whose answer is not needed: on SQLite it goes to the connection's thread
-    with the transaction's next statement (``db.run_sql(defer=True)``)."""
-    await db.run_sql(sql, args, defer=True)
+async def _defer(sql: str, *args: Any, grouped: bool = False) -> None:
+    """A write whose answer is not needed: it goes with the transaction's next statement
+    (``db.run_sql(defer=True)``); ``grouped``: a row's upsert (or a removal's insert),
+    sent in one batch with the others of its table."""
+    await db.run_sql(sql, args, defer=True, grouped=grouped)
 
 
 async def _fetch(sql: str, args: Sequence[Any]) -> Sequence[Sequence[Any]]:
@@ -110,7 +111,11 @@ def _json_out(value: Any) -> Any:
     return msgspec.json.decode(value) if isinstance(value, str | bytes) else value
 
 
-_IN: dict[str, Any] = {"datetime": _datetime_in, "date": dt.date.fromisoformat, "decimal": Decimal, "uuid": uuid_of}
+# Ids go to the database as their canonical text (``sync.ids.canonical``, parsed once per
+# value): SQLite stores that text, as Piccolo's adapter would have made of a ``uuid.UUID``,
+# and asyncpg parses it for a ``uuid`` parameter; making ``UUID`` objects only for the
+# adapter to turn them back into text was a tenth of a push's server time.
+_IN: dict[str, Any] = {"datetime": _datetime_in, "date": dt.date.fromisoformat, "decimal": Decimal, "uuid": canonical}
 _OUT: dict[str, Any] = {
     "uuid": _uuid_out,
     "datetime": _datetime_out,
@@ -263,7 +268,7 @@ class _Reader:
         )
 
     async def get(self, table: str, row_id: str) -> Row | None:
-        rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", (uuid_of(row_id),))
+        rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id = {{}}", (canonical(row_id),))
         return _row(table, rows[0]) if rows else None
 
     async def get_client(self, client_id: str) -> ClientState | None:
@@ -281,9 +286,9 @@ class _Reader:
         if bucket == GLOBAL:
             tables = GLOBAL_TABLES
         elif kind == "rep":
-            tables, where, args = CUSTOMER_DATA, "owner_id = {} AND ", (uuid_of(key),)
+            tables, where, args = CUSTOMER_DATA, "owner_id = {} AND ", (canonical(key),)
         elif kind == "region":
-            tables, where, args = (*CUSTOMER_DATA, "users"), "region_id = {} AND ", (uuid_of(key),)
+            tables, where, args = (*CUSTOMER_DATA, "users"), "region_id = {} AND ", (canonical(key),)
         branches: list[str] = []
         params: list[Any] = []
         # SQLite: ``+col``, the values as stored (UUID text, integers), as in ``_select``
@@ -341,7 +346,7 @@ class _Reader:
             for r in await _fetch(
                 f"SELECT {_select('planned_revisits')} FROM planned_revisits WHERE owner_id = {{}} "
                 "AND status = 'planned' AND deleted = {} AND due_date <= {} ORDER BY due_date, id LIMIT 500",
-                (uuid_of(rep_id), False, today),
+                (canonical(rep_id), False, today),
             )
         ]
         out: list[tuple[str, Row]] = []
@@ -435,7 +440,7 @@ class _Writer(_Reader):
                 by_table.setdefault(table, set()).add(key[1])
         for table, ids in by_table.items():
             for chunk in chunks(sorted(ids), 500):
-                keys = _padded([uuid_of(i) for i in chunk])
+                keys = _padded([canonical(i) for i in chunk])
                 rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(keys))})", keys)
                 found = {}
                 for raw in rows:
@@ -471,11 +476,11 @@ class _Writer(_Reader):
         wanted = {canonical(c): {canonical(p) for p in ids} for c, ids in plan_ids.items()}
         for chunk in chunks(sorted(wanted), 100):
             ids = sorted(set().union(*(wanted[c] for c in chunk))) or [chunk[0]]  # a customer's id names no plan
-            customers = _padded([uuid_of(c) for c in chunk])
+            customers = _padded([canonical(c) for c in chunk])
             ids = _padded(ids)
             raws = await _fetch(
                 _histories_sql(len(customers), len(ids), postgres),
-                (*customers, "planned", False, *(uuid_of(i) for i in ids), *customers, False),
+                (*customers, "planned", False, *(canonical(i) for i in ids), *customers, False),
             )
             for c in chunk:
                 self._histories[c] = History(None, absent=set(wanted[c]))
@@ -495,13 +500,13 @@ class _Writer(_Reader):
             history = self._histories.get(customer)
             if history is not None and not history.saved(table, row):
                 del self._histories[customer]
-        await _defer(_UPSERT[table], *_db_values(table, row), *wire.values(table, row))
+        await _defer(_UPSERT[table], *_db_values(table, row), *wire.values(table, row), grouped=True)
 
     async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:
         out: list[tuple[str, Row]] = []
         for table in CUSTOMER_CHILDREN:
             rows = await _fetch(
-                f"SELECT {_select(table)} FROM {table} WHERE customer_id = {{}}", (uuid_of(customer_id),)
+                f"SELECT {_select(table)} FROM {table} WHERE customer_id = {{}}", (canonical(customer_id),)
             )
             out.extend((table, _row(table, r)) for r in rows)
         return out
@@ -512,7 +517,8 @@ class _Writer(_Reader):
             bucket,
             seq,
             table,
-            uuid_of(row_id),
+            canonical(row_id),
+            grouped=True,
         )
 
     async def set_bucket_stats(self, bucket: str, stats: BucketStats) -> None:
@@ -561,10 +567,10 @@ class _Writer(_Reader):
         rows = await _q(
             "SELECT quantity, unit_value FROM gifts WHERE customer_id = {} AND item_id = {} "
             "AND deleted = {} AND id <> {} AND given_at >= {} AND given_at < {}",
-            uuid_of(customer_id),
-            uuid_of(item_id),
+            canonical(customer_id),
+            canonical(item_id),
             False,
-            uuid_of(exclude_id),
+            canonical(exclude_id),
             start.astimezone(dt.UTC),
             end.astimezone(dt.UTC),
         )
@@ -574,8 +580,8 @@ class _Writer(_Reader):
         rows = await _q(
             "SELECT COALESCE(SUM(delta), 0) AS total FROM stock_movements WHERE rep_id = {} "
             "AND item_id = {} AND deleted = {}",
-            uuid_of(rep_id),
-            uuid_of(item_id),
+            canonical(rep_id),
+            canonical(item_id),
             False,
         )
         return int(rows[0]["total"] or 0)
@@ -587,7 +593,7 @@ async def _save_client(state: ClientState, now: dt.datetime) -> None:
         "VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (client_id) DO UPDATE SET "
         "last_n = excluded.last_n, pulled_seq = excluded.pulled_seq, last_seen = excluded.last_seen",
         state.client_id,
-        uuid_of(state.user_id),
+        canonical(state.user_id),
         state.last_n,
         state.pulled_seq,
         now,
@@ -675,7 +681,7 @@ class PiccoloSyncStore:
         """R-PULL-6: a new client starts at ``last_n = 0``; a known one keeps its ``last_n``
         (and its user: the engine refused a client id of another user). Returns once the
         record is committed; pulls that record at the same time share one commit."""
-        entry = (client_id, uuid_of(user_id), pulled_seq, now, now)
+        entry = (client_id, canonical(user_id), pulled_seq, now, now)
         if db.engine().current_transaction.get() is not None:  # inside a transaction: part of it
             await _PullLog.write_rows([entry])
         else:

@@ -1,10 +1,11 @@
-"""Writes sent with the transaction's next statement (``db.run_sql(defer=True)``, SQLite):
-every later statement of the transaction sees them, Piccolo's own queries too; one that
-fails fails its transaction, which leaves nothing behind, and the next transaction works.
-On PostgreSQL the same calls simply run at once, so the same assertions hold there."""
+"""Writes sent with the transaction's next statement (``db.run_sql(defer=True)``), on both
+databases: every later statement of the transaction sees them, Piccolo's own queries too;
+one that fails fails its transaction, which leaves nothing behind, and the next transaction
+works. ``grouped`` writes go as one batch per SQL text and end as if sent one by one."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from server import db
 from server.tables import ServerSetting
 
 _PUT = "INSERT INTO server_settings (key, value) VALUES ({}, {})"
+_UPSERT = _PUT + " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+_LIMIT = "INSERT INTO rate_limits (key, window_start, hits) VALUES ({}, {}, {})"
 
 
 @pytest.fixture
@@ -59,3 +62,38 @@ async def test_a_failing_deferred_write_fails_its_transaction_and_leaves_nothing
     async with db.write_transaction():
         await db.run_sql(_PUT, ("twice", "3"), defer=True)
     assert await _value("twice") == "3"
+
+
+async def test_grouped_writes_end_as_if_sent_one_by_one(database: None) -> None:
+    """Two SQL texts interleaved with an ungrouped write: each group keeps its own order
+    (the same key written twice keeps the later value), reads in between see them all."""
+    async with db.write_transaction():
+        await db.run_sql(_UPSERT, ("grouped-a", "1"), defer=True, grouped=True)
+        await db.run_sql(_LIMIT, ("grouped-limit-1", 60, 1), defer=True, grouped=True)
+        await db.run_sql(_PUT, ("ungrouped", "u"), defer=True)
+        await db.run_sql(_UPSERT, ("grouped-b", "2"), defer=True, grouped=True)
+        await db.run_sql(_UPSERT, ("grouped-a", "3"), defer=True, grouped=True)
+        await db.run_sql(_LIMIT, ("grouped-limit-2", 120, 2), defer=True, grouped=True)
+        rows = await db.run_sql("SELECT key, value FROM server_settings WHERE key LIKE {} ORDER BY key", ("grouped-%",))
+        assert [(r["key"], r["value"]) for r in rows] == [("grouped-a", "3"), ("grouped-b", "2")]
+        await db.run_sql(_UPSERT, ("grouped-b", "4"), defer=True, grouped=True)  # a new batch, sent before COMMIT
+    assert [await _value(k) for k in ("grouped-a", "grouped-b", "ungrouped")] == ["3", "4", "u"]
+    async with db.read_transaction():
+        limits = await db.run_sql("SELECT key, hits FROM rate_limits WHERE key LIKE {} ORDER BY key", ("grouped-%",))
+    assert [(r["key"], r["hits"]) for r in limits] == [("grouped-limit-1", 1), ("grouped-limit-2", 2)]
+
+
+async def test_failing_grouped_writes_leave_nothing_and_hold_no_connection(database: None) -> None:
+    """More failed transactions than the PostgreSQL pool has connections: none is kept by a
+    failure (a batch failing at the end of the transaction is sent before COMMIT, inside it)."""
+    for i in range(12):
+        with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+            async with db.write_transaction():
+                await db.run_sql(_UPSERT, (f"batch-{i}", "kept out"), defer=True, grouped=True)
+                await db.run_sql(_PUT, (f"dup-{i}", "1"), defer=True, grouped=True)
+                await db.run_sql(_PUT, (f"dup-{i}", "2"), defer=True, grouped=True)
+    assert await asyncio.wait_for(_value("batch-0"), 10) is None
+    assert await _value("dup-11") is None
+    async with db.write_transaction():
+        await db.run_sql(_PUT, ("dup-0", "after"), defer=True, grouped=True)
+    assert await _value("dup-0") == "after"
