@@ -71,6 +71,7 @@ async def scenario(kind: str, records: int, work: Path, names: list[str], native
         push_rep = (await rv.make_reps(1, "Profile", "push"))[0]
         await rv.seed_bucket(database, pull_rep[0], pull_rep[2], records)
         await rv.seed_bucket(database, push_rep[0], push_rep[2], 1000, customers=1000)
+        await rv.analyze(database)
         await rv.close_db()
         server = rv.RevisitServer(database, work, "profile")
         try:

@@ -314,6 +314,7 @@ async def revisit_phase(cfg: Config, rep: Report, kind: str) -> None:
             push_rep = (await rv.make_reps(1, "Bench North", "push"))[0]
             load_reps = await rv.make_reps(cfg.load_reps, "Bench South", "load")
             await rv.seed_bucket(database, inc[0], inc[2], cfg.small_db)
+            await rv.analyze(database)
             await rv.close_db()
             server = rv.RevisitServer(database, work)
             try:
@@ -339,6 +340,7 @@ async def revisit_phase(cfg: Config, rep: Report, kind: str) -> None:
                         fillers -= n
                         total += n
                         k += 1
+                    await rv.analyze(database)
                     await rv.close_db()
                     rep.notes.append(f"{system}: bulk-seeded the database to {total:,} rows in "
                                      f"{time.monotonic() - t0:.0f} s")

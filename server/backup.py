@@ -288,6 +288,10 @@ def _run_sql_postgres(settings: Settings, epoch: str, label: str) -> None:
                     key,
                     value,
                 )
+            # pg_restore brings no planner statistics; until autovacuum collects them (if it
+            # runs at all), PostgreSQL plans from defaults and may scan whole tables where an
+            # index finds a few rows
+            await conn.execute("ANALYZE")
         finally:
             await conn.close()
 

@@ -129,28 +129,29 @@ _OUT: dict[str, Any] = {
 _DECODERS: dict[str, tuple[tuple[str, Any], ...]] = {
     name: tuple((f.name, _OUT.get(f.kind)) for f in spec.fields.values()) for name, spec in TABLES.items()
 }
-_ENCODERS: dict[str, tuple[tuple[str, Any, bool], ...]] = {
-    name: tuple((f.name, _IN.get(f.kind), f.kind == "json") for f in spec.fields.values())
-    for name, spec in TABLES.items()
-}
 
 
-def _decoder(table: str) -> Any:
-    """``_row`` of one table as one generated function: a dict display that converts each
-    column in place (no loop, no lookup by name), ``r`` in the order of ``_select``."""
-    env: dict[str, Any] = {}
+def _generated(arg: str, parts: Iterable[tuple[str, str, Any]], brackets: str, **env: Any) -> Any:
+    """One generated function of ``arg`` returning a display (``brackets``: ``"{}"`` a dict,
+    ``"[]"`` a list) with an item per part ``(key, value, conv)``: ``key`` (a dict's
+    ``'name': ``, or nothing) then the expression ``value``, passed through ``conv`` unless it
+    is None (``conv`` None: as it is). No loop and no lookup by name per row."""
     items = []
-    for i, (name, conv) in enumerate(_DECODERS[table]):
+    for i, (key, value, conv) in enumerate(parts):
         if conv is None:
-            items.append(f"{name!r}: r[{i}]")
+            items.append(f"{key}{value}")
         else:
             env[f"c{i}"] = conv
-            items.append(f"{name!r}: None if (v := r[{i}]) is None else c{i}(v)")
-    exec(f"def decode(r):\n    return {{{', '.join(items)}}}\n", env)
-    return env["decode"]
+            items.append(f"{key}None if (v{i} := {value}) is None else c{i}(v{i})")
+    exec(f"def generated({arg}):\n    return {brackets[0]}{', '.join(items)}{brackets[1]}\n", env)
+    return env["generated"]
 
 
-_ROW = {name: _decoder(name) for name in TABLES}
+# ``_row`` per table: ``r`` in the order of ``_select``, each column converted in place
+_ROW = {
+    name: _generated("r", ((f"{n!r}: ", f"r[{i}]", conv) for i, (n, conv) in enumerate(_DECODERS[name])), "{}")
+    for name in TABLES
+}
 
 
 def _row(table: str, raw: Sequence[Any]) -> Row:
@@ -158,17 +159,22 @@ def _row(table: str, raw: Sequence[Any]) -> Row:
     return _ROW[table](raw)  # type: ignore[no-any-return]
 
 
+# ``_db_values`` per table: ``g`` the row's ``get``; JSON columns encode None as "null" too
+_DB_VALUES = {
+    name: _generated(
+        "g",
+        (("", f"j(g({f.name!r}))", None) if f.kind == "json" else ("", f"g({f.name!r})", _IN.get(f.kind))
+         for f in spec.fields.values()),
+        "[]",
+        j=_json_in,
+    )
+    for name, spec in TABLES.items()
+}
+
+
 def _db_values(table: str, row: Mapping[str, Any]) -> list[Any]:
     """The row's values in column order as the database takes them (the inverse of ``_row``)."""
-    out: list[Any] = []
-    get = row.get
-    for name, conv, is_json in _ENCODERS[table]:
-        value = get(name)
-        if is_json:
-            out.append(_json_in(value))
-        else:
-            out.append(value if value is None or conv is None else conv(value))
-    return out
+    return _DB_VALUES[table](row.get)  # type: ignore[no-any-return]
 
 
 _encode_row = msgspec.json.Encoder().encode  # a remembered row (``_Writer``): JSON, so each read is a copy

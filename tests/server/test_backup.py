@@ -206,6 +206,8 @@ async def test_postgres_backup_and_restore(settings: Any) -> None:
     )
     assert row == {"value": result.epoch}
     assert result.safety_copy is not None and result.safety_copy.stat().st_size > 0
+    analyzed = await Customer.raw("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'customers'")
+    assert analyzed[0]["last_analyze"] is not None  # the planner has statistics of the restored data
 
 
 class Device:
