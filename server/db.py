@@ -93,7 +93,13 @@ def _after_deferred(name: str) -> Callable[..., Any]:
     method = getattr(asyncpg.Connection, name)
 
     async def call(self: _PgConnection, *args: Any, **kwargs: Any) -> Any:
-        await self.send_deferred()
+        if args and isinstance(args[0], str) and args[0].lstrip()[:8].upper() == "ROLLBACK":
+            # undone anyway (a ``ROLLBACK TO`` a savepoint undoes what came after it, and
+            # everything deferred before it was sent with the SAVEPOINT); a failing one must
+            # not keep the ROLLBACK from running
+            self.drop_deferred()
+        else:
+            await self.send_deferred()
         return await method(self, *args, **kwargs)
 
     return call

@@ -97,3 +97,22 @@ async def test_failing_grouped_writes_leave_nothing_and_hold_no_connection(datab
     async with db.write_transaction():
         await db.run_sql(_PUT, ("dup-0", "after"), defer=True, grouped=True)
     assert await _value("dup-0") == "after"
+
+
+async def test_a_transaction_rolled_back_outside_the_helpers_drops_its_deferred_writes(
+    database: None, settings: Any
+) -> None:
+    """Piccolo's own transaction, rolled back: the deferred writes (one of which would fail)
+    are not sent, the ROLLBACK runs and gives the connection back, again and again."""
+    if not settings.is_postgres:
+        pytest.skip("PostgreSQL only: on SQLite a transaction of Piccolo's own defers nothing")
+    for i in range(12):
+        with pytest.raises(RuntimeError):
+            async with db.engine().transaction():
+                await db.run_sql(_PUT, (f"own-{i}", "1"), defer=True, grouped=True)
+                await db.run_sql(_PUT, (f"own-{i}", "2"), defer=True, grouped=True)
+                raise RuntimeError("the caller gives up")
+    assert await asyncio.wait_for(_value("own-0"), 10) is None
+    async with db.engine().transaction():
+        await db.run_sql(_PUT, ("own-0", "kept"), defer=True)
+    assert await _value("own-0") == "kept"
