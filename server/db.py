@@ -44,8 +44,9 @@ T = TypeVar("T")
 # sent with the connection's next statement, whatever it is (a query, Piccolo's own,
 # COMMIT), so every read sees every earlier write. ``grouped`` statements (a table's row
 # upsert, each writing its own row) run as one ``executemany`` per SQL text, at the place
-# of the first of them: a push of 100 visits then sends one batch of visits and one of
-# plans, not 300 statements (on PostgreSQL each was a round trip). Only statements that
+# of the first of them: a push of 100 visits then sends one batch of visits (and one of
+# the plans the cadence makes), not a statement per row (on PostgreSQL each was a round
+# trip). Only statements that
 # commute with every other deferred statement of another SQL text may be grouped.
 
 
