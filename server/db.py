@@ -46,8 +46,8 @@ T = TypeVar("T")
 # upsert, each writing its own row) run as one ``executemany`` per SQL text, at the place
 # of the first of them: a push of 100 visits then sends one batch of visits (and one of
 # the plans the cadence makes), not a statement per row (on PostgreSQL each was a round
-# trip). Only statements that
-# commute with every other deferred statement of another SQL text may be grouped.
+# trip). Only statements that commute with every other deferred statement of another SQL
+# text may be grouped.
 
 
 class _Deferring:
