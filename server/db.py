@@ -207,19 +207,11 @@ async def write_transaction() -> AsyncIterator[Any]:
 @asynccontextmanager
 async def _sending_deferred(db: PostgresEngine) -> AsyncIterator[Any]:
     """Piccolo's PostgreSQL transaction; its deferred statements are sent before COMMIT,
-    inside it (Piccolo does not release the connection when COMMIT itself fails), and
-    forgotten when it fails. Nested, it is the outer one, which sends them."""
-    outer = db.current_transaction.get() is None
+    inside it (Piccolo does not release the connection when COMMIT itself fails). When it
+    fails, its ROLLBACK forgets them (``_after_deferred``)."""
     async with db.transaction() as tx:
-        if not outer:
-            yield tx
-            return
-        try:
-            yield tx
-            await tx.connection.send_deferred()
-        except BaseException:
-            tx.connection.drop_deferred()
-            raise
+        yield tx
+        await tx.connection.send_deferred()
 
 
 # --- pooled SQLite connections ---------------------------------------------------------------

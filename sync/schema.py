@@ -496,7 +496,6 @@ class _CreateForm:
             f"{spec.name}_create",
             [(f.name, f.type | msgspec.UnsetType, msgspec.UNSET) for f in self.client],
         )
-        self.order = tuple(spec.fields)
 
 
 _FORMS: dict[str, _CreateForm] = {}
@@ -514,7 +513,7 @@ def validate_create(spec: TableSpec, row_id: str, row: Mapping[str, Any], now: d
         given = msgspec.convert(row, form.type)
     except msgspec.ValidationError:
         given = None  # the field that fails is named below, as ``to_wire`` names it
-    out: dict[str, Any] = dict.fromkeys(form.order)
+    out: dict[str, Any] = dict.fromkeys(spec.names)
     out["id"] = row_id
     for f in form.server_set:
         out[f.name] = None if f.default is REQUIRED else default_of(f, now)
