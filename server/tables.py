@@ -148,7 +148,7 @@ class Contact(Table, tablename="contacts"):
 
 class Visit(Table, tablename="visits"):
     id = UUID(primary_key=True)
-    customer_id = UUID(index=True)
+    customer_id = UUID()  # indexed with deleted, started_at and id: visits_customer_latest (a migration)
     rep_id = UUID(index=True)
     owner_id = UUID(null=True)
     region_id = UUID(null=True)

@@ -150,7 +150,7 @@ def rule_for(rules: Iterable[Rule], customer: CustomerFacts) -> Rule | None:
 # --- plan identity and due dates ------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=4096)  # a push asks for each of its visits' plan ids several times
+@functools.lru_cache(maxsize=4096)
 def plan_id(customer_id: uuid.UUID, basis: str) -> uuid.UUID:
     """uuid5 over ``"<customer id>:<basis>"``: a device and the server reacting to the same
     visit name the same plan, so a second create of it is a harmless ``duplicate``."""
@@ -165,6 +165,7 @@ def basis_of(last_visit_id: uuid.UUID | None) -> str:
     return f"after:{str(last_visit_id).lower()}" if last_visit_id is not None else "initial"
 
 
+@functools.lru_cache(maxsize=4096)  # a push asks for each visit's plan id six times
 def plan_after(customer_id: uuid.UUID, last_visit_id: uuid.UUID | None) -> uuid.UUID:
     """The id of the cadence plan a customer's latest visit calls for (no visit: the initial plan)."""
     return plan_id(customer_id, basis_of(last_visit_id))

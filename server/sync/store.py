@@ -384,17 +384,23 @@ def _padded(items: list[Any]) -> list[Any]:
 def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
     """The open plans and the named plans of the customers, then each one's latest live
     visit as a row of the plan columns (``id``, ``customer_id``; ``started_at`` in
-    ``created_at``, the rest NULL), told apart by the leading ``k``."""
+    ``created_at``, the rest NULL), told apart by the leading ``k``.
+
+    Both parts are index seeks per customer, however long its history: the plans by
+    ``customer_id`` (on SQLite ``+status`` keeps the planner off the index of every open plan
+    in the database), the latest visit as the last entry of ``visits_customer_latest``
+    (``customer_id, deleted, started_at, id``), no table row read until it is found."""
     plus = "" if postgres else "+"  # as ``_select``: SQLite hands the stored text over unconverted
     visit = {"id": f"{plus}lv.id", "customer_id": f"{plus}lv.customer_id", "created_at": f"{plus}lv.started_at"}
     visit_cols = ", ".join(visit.get(c, "NULL") for c in TABLES["planned_revisits"].fields)
-    of_customers = f"customer_id IN ({_placeholders(customers)})"
     return (
-        f"SELECT 'p' AS k, {_select('planned_revisits')} FROM planned_revisits WHERE {of_customers} "
-        f"AND ((status = {{}} AND deleted = {{}}) OR id IN ({_placeholders(plans)})) "
-        f"UNION ALL SELECT 'v' AS k, {visit_cols} FROM (SELECT id, customer_id, started_at, ROW_NUMBER() OVER "
-        "(PARTITION BY customer_id ORDER BY started_at DESC, id DESC) AS rn "
-        f"FROM visits WHERE {of_customers} AND deleted = {{}}) AS lv WHERE lv.rn = 1"
+        f"SELECT 'p' AS k, {_select('planned_revisits')} FROM planned_revisits "
+        f"WHERE customer_id IN ({_placeholders(customers)}) "
+        f"AND (({plus}status = {{}} AND deleted = {{}}) OR id IN ({_placeholders(plans)})) "
+        f"UNION ALL SELECT 'v' AS k, {visit_cols} FROM visits AS lv WHERE lv.id IN ("
+        "SELECT (SELECT v.id FROM visits AS v WHERE v.customer_id = c.id AND v.deleted = {} "
+        "ORDER BY v.started_at DESC, v.id DESC LIMIT 1) "
+        f"FROM customers AS c WHERE c.id IN ({_placeholders(customers)}))"
     )
 
 
@@ -486,7 +492,7 @@ class _Writer(_Reader):
             ids = _padded(ids)
             raws = await _fetch(
                 _histories_sql(len(customers), len(ids), postgres),
-                (*customers, "planned", False, *(canonical(i) for i in ids), *customers, False),
+                (*customers, "planned", False, *(canonical(i) for i in ids), False, *customers),
             )
             for c in chunk:
                 self._histories[c] = History(None, absent=set(wanted[c]))

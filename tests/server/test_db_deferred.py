@@ -6,7 +6,6 @@ works. ``grouped`` writes go as one batch per SQL text and end as if sent one by
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -19,23 +18,13 @@ _UPSERT = _PUT + " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 _LIMIT = "INSERT INTO rate_limits (key, window_start, hits) VALUES ({}, {}, {})"
 
 
-@pytest.fixture
-async def database(settings: Any) -> AsyncIterator[None]:
-    db.configure_database(settings)
-    await db.start_pool()
-    try:
-        yield
-    finally:
-        await db.close_pool()
-
-
 async def _value(key: str) -> str | None:
     async with db.read_transaction():
         rows = await db.run_sql("SELECT value FROM server_settings WHERE key = {}", (key,))
     return rows[0]["value"] if rows else None
 
 
-async def test_later_statements_of_the_transaction_see_a_deferred_write(database: None) -> None:
+async def test_later_statements_of_the_transaction_see_a_deferred_write(database: Any) -> None:
     async with db.write_transaction():
         assert await db.run_sql(_PUT, ("deferred-a", "1"), defer=True) == []
         assert [r["value"] for r in await db.run_sql("SELECT value FROM server_settings WHERE key = {}",
@@ -47,7 +36,7 @@ async def test_later_statements_of_the_transaction_see_a_deferred_write(database
     assert [await _value(k) for k in ("deferred-a", "deferred-b", "deferred-c")] == ["1", "2", "3"]
 
 
-async def test_a_failing_deferred_write_fails_its_transaction_and_leaves_nothing(database: None) -> None:
+async def test_a_failing_deferred_write_fails_its_transaction_and_leaves_nothing(database: Any) -> None:
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         async with db.write_transaction():
             await db.run_sql(_PUT, ("kept-out", "1"), defer=True)
@@ -64,7 +53,7 @@ async def test_a_failing_deferred_write_fails_its_transaction_and_leaves_nothing
     assert await _value("twice") == "3"
 
 
-async def test_grouped_writes_end_as_if_sent_one_by_one(database: None) -> None:
+async def test_grouped_writes_end_as_if_sent_one_by_one(database: Any) -> None:
     """Two SQL texts interleaved with an ungrouped write: each group keeps its own order
     (the same key written twice keeps the later value), reads in between see them all."""
     async with db.write_transaction():
@@ -83,7 +72,7 @@ async def test_grouped_writes_end_as_if_sent_one_by_one(database: None) -> None:
     assert [(r["key"], r["hits"]) for r in limits] == [("grouped-limit-1", 1), ("grouped-limit-2", 2)]
 
 
-async def test_failing_grouped_writes_leave_nothing_and_hold_no_connection(database: None) -> None:
+async def test_failing_grouped_writes_leave_nothing_and_hold_no_connection(database: Any) -> None:
     """More failed transactions than the PostgreSQL pool has connections: none is kept by a
     failure (a batch failing at the end of the transaction is sent before COMMIT, inside it)."""
     for i in range(12):
@@ -100,7 +89,7 @@ async def test_failing_grouped_writes_leave_nothing_and_hold_no_connection(datab
 
 
 async def test_a_transaction_rolled_back_outside_the_helpers_drops_its_deferred_writes(
-    database: None, settings: Any
+    database: Any, settings: Any
 ) -> None:
     """Piccolo's own transaction, rolled back: the deferred writes (one of which would fail)
     are not sent, the ROLLBACK runs and gives the connection back, again and again."""

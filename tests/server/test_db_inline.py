@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -21,16 +20,6 @@ pytestmark = pytest.mark.usefixtures("sqlite_only")
 def sqlite_only(settings: Any) -> None:
     if settings.is_postgres:
         pytest.skip("SQLite connections only")
-
-
-@pytest.fixture
-async def database(settings: Any) -> AsyncIterator[Any]:
-    db.configure_database(settings)
-    await db.start_pool()
-    try:
-        yield settings
-    finally:
-        await db.close_pool()
 
 
 async def _statement_thread() -> int:
