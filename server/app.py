@@ -73,9 +73,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             async with _nested(app, hooks):
                 yield
         finally:
-            from server.sync.service import settle_read_ahead
+            from server.sync import service
 
-            await settle_read_ahead()  # no pull page is still being read when the pool closes
+            await service.settle()  # no pull page being read, no pull's record being written, when the pool closes
             await db.close_pool()
 
     app = Litestar(

@@ -16,6 +16,7 @@ import msgspec
 
 from sync import checksum
 from sync.actor import Actor
+from sync.background import Background
 from sync.buckets import GLOBAL, buckets_of, device_buckets, rep_bucket, visible
 from sync.cursor import BadCursor, CursorState
 from sync.cursor import decode as decode_cursor
@@ -275,7 +276,13 @@ class SyncEngine:
         self.hooks: dict[str, list[Hook]] = {k: list(v) for k, v in (hooks or {}).items()}
         self.prepare = list(prepare)
         self.max_clock_ahead_ms = max_clock_ahead_ms
-        self.read_ahead = ReadAhead(read_ahead)  # the next pull page of that many devices
+        self.background = Background()  # work a request starts and does not wait for
+        self.read_ahead = ReadAhead(read_ahead, self.background)  # the next pull page of that many devices
+
+    async def settle(self) -> None:
+        """Until the work requests started and did not wait for is done: pull pages being
+        read ahead, pulls' positions being recorded (before the database closes)."""
+        await self.background.settle()
 
     # --- common --------------------------------------------------------------------------
 
@@ -665,7 +672,9 @@ class SyncEngine:
             or client.last_seen is None
             or now - client.last_seen > dt.timedelta(hours=1)
         ):
-            await self.store.record_pull(req.client_id, user, page.position, now)
+            # Not waited for: the answer does not depend on it, and a position recorded late
+            # (or lost with the process) only makes compaction keep more (R-DEL-3).
+            self.background.start(self.store.record_pull(req.client_id, user, page.position, now))
         server_time, clock = self.stamp_response(self.now())
         return msgspec.structs.replace(resp, server_time=server_time, clock=clock)
 
@@ -777,7 +786,9 @@ class SyncEngine:
     # --- compaction -------------------------------------------------------------------------
 
     async def compact(self, active_days: int = 30) -> int:
-        """R-DEL-3: purge what every active device has already passed."""
+        """R-DEL-3: purge what every active device has already passed (the positions of
+        this process's pulls recorded first)."""
+        await self.settle()
         since = self.now() - dt.timedelta(days=active_days)
         position = await self.store.min_active_position(since)
         if position is None:

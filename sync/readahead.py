@@ -19,6 +19,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
+from sync.background import Background
 from sync.messages import PullResponse
 from sync.store import ClientState
 
@@ -41,10 +42,10 @@ class Page:
 class ReadAhead:
     """The next page of up to ``capacity`` devices, each being made or made."""
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, tasks: Background | None = None) -> None:
         self.capacity = capacity
+        self.tasks = tasks or Background()  # the pages being made
         self._pages: OrderedDict[str, tuple[Key, asyncio.Task[Page | None]]] = OrderedDict()
-        self._running: set[asyncio.Task[Page | None]] = set()  # the loop holds tasks weakly
         self.hits = 0  # requests answered with a page made ahead
         self.stale = 0  # pages made ahead and dropped: the database changed before they were asked for
 
@@ -54,10 +55,7 @@ class ReadAhead:
         self._pages.pop(client, None)
         while len(self._pages) >= self.capacity:
             self._pages.popitem(last=False)  # the oldest; its task finishes unobserved
-        task = asyncio.ensure_future(_quietly(make))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        self._pages[client] = (key, task)
+        self._pages[client] = (key, self.tasks.start(_quietly(make)))
 
     async def take(self, key: Key) -> Page | None:
         """The page made for ``key`` (waiting for it if still being made), else None.
@@ -67,10 +65,6 @@ class ReadAhead:
             return None
         return await asyncio.shield(kept[1])
 
-    async def settle(self) -> None:
-        """Until every page being made is made (server shutdown: no read left running)."""
-        while self._running:
-            await asyncio.wait(set(self._running))
 
 
 async def _quietly(make: Awaitable[Page]) -> Page | None:

@@ -46,10 +46,11 @@ def get_engine(*, hooks: bool = True) -> SyncEngine:
     return _engines[hooks]
 
 
-async def settle_read_ahead() -> None:
-    """Until the pull pages being read ahead are read (before the database closes)."""
+async def settle() -> None:
+    """Until the engines' work that requests did not wait for is done (pull pages read
+    ahead, pulls' positions recorded), before the database closes."""
     for engine in _engines.values():
-        await engine.read_ahead.settle()
+        await engine.settle()
 
 
 async def startup() -> None:

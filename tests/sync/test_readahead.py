@@ -72,7 +72,7 @@ class World:
     async def pull(self, actor: Actor, client: str, cursor: str | None, limit: int = 4) -> PullResponse:
         clock = self.clocks.setdefault(client, Clock(client))
         resp = await self.engine.pull(actor, PullRequest(1, client, clock.tick(NOW_MS), cursor, limit, "2026-11-25"))
-        await self.engine.read_ahead.settle()  # the device handles the page; the next one is made meanwhile
+        await self.engine.settle()  # the device handles the page; the next one is made meanwhile
         return resp
 
     async def pages(self, actor: Actor, client: str, cursor: str | None = None) -> list[PullResponse]:
