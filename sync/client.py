@@ -165,7 +165,7 @@ class Device:
             if not self.outbox:
                 return
             batch = self.outbox[:MAX_MUTATIONS]
-            body = {**self._envelope(), "mutations": [msgspec.to_builtins(m) for m in batch]}
+            body = {**self._envelope(), "mutations": batch}  # the structs, encoded once with the body
             try:
                 raw = await self._call(transport, "push", body)
             except SyncFailed as exc:
