@@ -199,9 +199,23 @@ async def write_transaction() -> AsyncIterator[Any]:
                     yield tx
             finally:
                 _holding.reset(token)
-    else:
+    elif db.current_transaction.get() is not None:  # nested: Piccolo joins it, no second slot
         async with _sending_deferred(db) as tx:
             yield tx
+    else:
+        async with per_loop(_pg_writers, lambda: asyncio.Semaphore(PG_WRITERS)):
+            async with _sending_deferred(db) as tx:
+                yield tx
+
+
+# PostgreSQL: the sync store's writers queue on the counter row's lock (R-CUR-1), each on a
+# connection of the pool while it waits. With more writers waiting than the pool has
+# connections, every read (a pull, the user of a request) waited behind them for a
+# connection, as long as the writers did. So at most ``PG_WRITERS`` write transactions of a
+# process hold connections at once (one committing, the next ones ready behind the lock);
+# the others wait here, and reads keep the rest of the pool.
+PG_WRITERS = 3
+_pg_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager
