@@ -31,6 +31,13 @@ class Background:
             log.error("background work failed: %r", exc, exc_info=exc)
 
     async def settle(self) -> None:
-        """Until every task started, and every task those start, is done."""
+        """Until every task started, and every task started meanwhile, is done (shutdown:
+        no request starts more)."""
         while self._running:
+            await self.finish_started()
+
+    async def finish_started(self) -> None:
+        """Until the tasks started so far are done; those started meanwhile (under load
+        there always are some) are not waited for."""
+        if self._running:
             await asyncio.wait(set(self._running))

@@ -787,8 +787,8 @@ class SyncEngine:
 
     async def compact(self, active_days: int = 30) -> int:
         """R-DEL-3: purge what every active device has already passed (the positions of
-        this process's pulls recorded first)."""
-        await self.settle()
+        this process's pulls so far recorded first)."""
+        await self.background.finish_started()
         since = self.now() - dt.timedelta(days=active_days)
         position = await self.store.min_active_position(since)
         if position is None:

@@ -25,17 +25,25 @@ NOW_MS = int(NOW.timestamp() * 1000)
 
 
 class HeldStore(MemoryStore):
-    """A memory store whose pull records wait until ``release`` is set (or fail)."""
+    """A memory store whose pull records wait until ``release`` is set, or their device's
+    gate is opened (or fail)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.release = asyncio.Event()
+        self.gates: dict[str, asyncio.Event] = {}
         self.fail = False
         self.calls = 0
 
     async def record_pull(self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime) -> None:
         self.calls += 1
-        await self.release.wait()
+        gate = self.gates.setdefault(client_id, asyncio.Event())
+        waits = [asyncio.ensure_future(self.release.wait()), asyncio.ensure_future(gate.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
         if self.fail:
             raise RuntimeError("the database is gone")
         await super().record_pull(client_id, user_id, pulled_seq, now)
@@ -96,3 +104,23 @@ async def test_a_failed_record_is_logged_and_the_next_pull_records_again(caplog:
     await engine.pull(rep, _pull(device))  # nothing recorded yet: it records again
     await engine.settle()
     assert store.calls == 2 and await _recorded(store, device) == 0
+
+
+
+async def test_compaction_waits_for_the_records_of_pulls_answered_before_it_only() -> None:
+    """Under load some record is always being written: compaction waits for those of the
+    pulls answered before it started, not for later ones."""
+    store, engine, rep = await _seeded()
+    before, after = str(uuid.uuid4()), str(uuid.uuid4())
+    await engine.pull(rep, _pull(before))  # its record is held
+    compacting = asyncio.ensure_future(engine.compact())
+    await asyncio.sleep(0.05)
+    assert not compacting.done()  # waits for the record of the pull before it
+    await engine.pull(rep, _pull(after))  # answered while compaction waits; its record stays held
+    store.gates[before].set()
+    await asyncio.wait_for(compacting, timeout=10)  # done, though ``after``'s record is not
+    assert await _recorded(store, before) == 0
+    assert await _recorded(store, after) is None
+    store.gates[after].set()
+    await engine.settle()
+    assert await _recorded(store, after) == 0
