@@ -183,6 +183,20 @@ def _writer_lock() -> asyncio.Lock:
     return per_loop(_sqlite_writer, asyncio.Lock)
 
 
+# PostgreSQL: the sync store's writers queue on the counter row's lock (R-CUR-1), each on a
+# connection of the pool while it waits. With more writers waiting than the pool has
+# connections, every read (a pull, the user of a request) waited behind them for a
+# connection, as long as the writers did. So at most ``PG_WRITERS`` write transactions of a
+# process hold connections at once (one committing, the next ones ready behind the lock);
+# the others wait here, and reads keep the rest of the pool.
+PG_WRITERS = 3
+_pg_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _pg_writer_turn() -> asyncio.Semaphore:
+    return per_loop(_pg_writers, lambda: asyncio.Semaphore(PG_WRITERS))
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[Any]:
     """The transaction every write goes through: IMMEDIATE on SQLite, plain on PostgreSQL."""
@@ -203,19 +217,9 @@ async def write_transaction() -> AsyncIterator[Any]:
         async with _sending_deferred(db) as tx:
             yield tx
     else:
-        async with per_loop(_pg_writers, lambda: asyncio.Semaphore(PG_WRITERS)):
+        async with _pg_writer_turn():
             async with _sending_deferred(db) as tx:
                 yield tx
-
-
-# PostgreSQL: the sync store's writers queue on the counter row's lock (R-CUR-1), each on a
-# connection of the pool while it waits. With more writers waiting than the pool has
-# connections, every read (a pull, the user of a request) waited behind them for a
-# connection, as long as the writers did. So at most ``PG_WRITERS`` write transactions of a
-# process hold connections at once (one committing, the next ones ready behind the lock);
-# the others wait here, and reads keep the rest of the pool.
-PG_WRITERS = 3
-_pg_writers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 @asynccontextmanager

@@ -42,9 +42,9 @@ class Page:
 class ReadAhead:
     """The next page of up to ``capacity`` devices, each being made or made."""
 
-    def __init__(self, capacity: int, tasks: Background | None = None) -> None:
+    def __init__(self, capacity: int, tasks: Background) -> None:
         self.capacity = capacity
-        self.tasks = tasks or Background()  # the pages being made
+        self.tasks = tasks  # the engine's: its pages being made are among them
         self._pages: OrderedDict[str, tuple[Key, asyncio.Task[Page | None]]] = OrderedDict()
         self.hits = 0  # requests answered with a page made ahead
         self.stale = 0  # pages made ahead and dropped: the database changed before they were asked for
@@ -64,7 +64,6 @@ class ReadAhead:
         if kept is None or kept[0] != key:
             return None
         return await asyncio.shield(kept[1])
-
 
 
 async def _quietly(make: Awaitable[Page]) -> Page | None:

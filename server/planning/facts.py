@@ -3,7 +3,6 @@ latest visit and plans (the cadence hooks' ``HistoryLoader``)."""
 
 from __future__ import annotations
 
-import functools
 import uuid
 from typing import Any
 
@@ -51,7 +50,6 @@ async def latest_history(
     return visits, plans
 
 
-@functools.lru_cache(maxsize=4096)  # as ``plan_after``'s, by the ids as the push gives them
 def _plan_of(customer_id: str, visit_id: uuid.UUID | None) -> str:
     return str(cadence.plan_after(uuid_of(customer_id), visit_id))  # ``recompute``'s ``PlanIdFor``
 
