@@ -10,14 +10,9 @@ MASK = (1 << 64) - 1
 
 
 def fnv1a64(data: bytes, h: int = FNV_OFFSET) -> int:
-    """FNV-1a, 64 bits, continuing from state ``h``. Three bytes per step, reduced mod 2**64
-    once per step: the low 64 bits of a product depend only on the low 64 bits of its
-    factors, and XOR with a byte only on the low 8, so the result is the same."""
-    n = len(data) - len(data) % 3
-    triples = iter(data[:n])
-    for a, b, c in zip(triples, triples, triples, strict=True):
-        h = (((((h ^ a) * FNV_PRIME) ^ b) * FNV_PRIME ^ c) * FNV_PRIME) & MASK
-    for byte in data[n:]:
+    """FNV-1a, 64 bits, continuing from state ``h``. One byte per step, reduced each step:
+    with CPython's small ints this is faster than several bytes per step on wider ints."""
+    for byte in data:
         h = ((h ^ byte) * FNV_PRIME) & MASK
     return h
 

@@ -6,6 +6,7 @@ Python, TypeScript and SQL alike.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -39,14 +40,19 @@ class Hlc:
 
     @classmethod
     def parse(cls, text: str) -> Hlc:
-        m = _HLC_RE.match(text)
-        if m is None:
-            raise InvalidClock(f"not a clock value: {text!r}")
-        return cls(int(m.group(1), 16), int(m.group(2), 16), m.group(3))
+        return _parse(text)
 
     @classmethod
     def zero(cls, node: str) -> Hlc:
         return cls(0, 0, node)
+
+
+@functools.lru_cache(maxsize=4096)  # a push parses each mutation's clock three times
+def _parse(text: str) -> Hlc:
+    m = _HLC_RE.match(text)
+    if m is None:
+        raise InvalidClock(f"not a clock value: {text!r}")
+    return Hlc(int(m.group(1), 16), int(m.group(2), 16), m.group(3))
 
 
 def is_clock(text: object) -> bool:

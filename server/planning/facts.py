@@ -10,7 +10,7 @@ from server import db
 from server.planning import cadence
 from server.planning.cadence import PlanFact, Rule, VisitFact
 from server.planning.hooks import PlanIdFor, all_history, plan_fact, visit_fact
-from sync.ids import uuid_of
+from sync.ids import canonical, uuid_of
 
 _RULES = (
     "SELECT id, tier, region_id, stage, interval_days, reminder_lead_days "
@@ -39,19 +39,19 @@ async def latest_history(
     if history is None:  # not the Piccolo store
         return await all_history(ctx, customer_id, plan_id_for, recorded)
     guesses = {plan_id_for(None)} | ({plan_id_for(recorded)} if recorded is not None else set())
-    latest, rows = await history(customer_id, sorted(str(g) for g in guesses))
+    latest, rows = await history(customer_id, sorted(canonical(g) for g in guesses))
     visits = [visit_fact(latest)] if latest is not None else []
     plans = [plan_fact(row) for row in rows]
     wanted = plan_id_for(visits[0].id if visits else None)
     if wanted not in guesses and all(p.id != wanted for p in plans):
-        row = await ctx.tx.get("planned_revisits", str(wanted))
+        row = await ctx.tx.get("planned_revisits", canonical(wanted))
         if row is not None:
             plans.append(plan_fact(row))
     return visits, plans
 
 
 def _plan_of(customer_id: str, visit_id: uuid.UUID | None) -> str:
-    return str(cadence.plan_after(uuid_of(customer_id), visit_id))  # ``recompute``'s ``PlanIdFor``
+    return canonical(cadence.plan_after(uuid_of(customer_id), visit_id))  # ``recompute``'s ``PlanIdFor``
 
 
 async def preload_histories(ctx: Any, recorded: dict[str, list[uuid.UUID]]) -> None:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sync import ids
 from sync.ids import canonical, uuid_of
 
 FORMS = [str, lambda u: str(u).upper(), lambda u: u.hex, lambda u: "{" + str(u) + "}", lambda u: u.urn]
@@ -30,3 +31,13 @@ def test_what_names_no_id_is_refused_every_time(bad: object) -> None:
             uuid_of(bad)
         with pytest.raises(ValueError):
             canonical(bad)
+
+
+def test_the_cache_stays_bounded_and_right_when_it_starts_over() -> None:
+    values = [uuid.UUID(int=i + 1) for i in range(ids.CACHE_MAX + 10)]
+    for value in values:
+        assert canonical(str(value).upper()) == str(value)
+        assert len(ids._known) <= ids.CACHE_MAX + 1
+    first = str(values[0]).upper()  # forgotten when the cache started over: parsed again
+    assert uuid_of(first) == values[0]
+    assert canonical(first) == str(values[0])
