@@ -106,7 +106,6 @@ async def test_a_failed_record_is_logged_and_the_next_pull_records_again(caplog:
     assert store.calls == 2 and await _recorded(store, device) == 0
 
 
-
 async def test_compaction_waits_for_the_records_of_pulls_answered_before_it_only() -> None:
     """Under load some record is always being written: compaction waits for those of the
     pulls answered before it started, not for later ones."""
