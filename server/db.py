@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import os
 import sqlite3
 import time
@@ -21,7 +22,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from string import Formatter
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import aiosqlite
 import asyncpg
@@ -35,6 +36,7 @@ from server.settings import Settings
 os.environ.setdefault("PICCOLO_CONF", "server.piccolo_conf")
 
 T = TypeVar("T")
+log = logging.getLogger("revisit.db")
 
 
 # --- deferred writes ---------------------------------------------------------------------------
@@ -213,6 +215,7 @@ async def write_transaction() -> AsyncIterator[Any]:
                     yield tx
             finally:
                 _holding.reset(token)
+        _checkpointer().after_write(db.path)  # committed: its pages go to the file in the background
     elif db.current_transaction.get() is not None:  # nested: Piccolo joins it, no second slot
         async with _sending_deferred(db) as tx:
             yield tx
@@ -280,6 +283,11 @@ class _Connection(_Deferring, aiosqlite.Connection):
         self.inline = inline
         self._slice_start = time.perf_counter()
 
+    async def on_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn`` of the sqlite3 connection, on the connection's thread."""
+        result: T = await super()._execute(fn, self._conn)
+        return result
+
     def _run_deferred(self, conn: sqlite3.Connection) -> None:
         for sql, rows in self.take_deferred():
             if len(rows) == 1:
@@ -342,6 +350,8 @@ class _ConnectionPool:
         await conn
         conn.row_factory = dict_factory
         await conn.execute("PRAGMA foreign_keys = 1")
+        if not self.reads:
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints run apart (below)
         return conn
 
     async def release(self, engine: SQLiteEngine, conn: _Connection, reuse: bool) -> None:
@@ -400,6 +410,9 @@ class _PooledTransaction(SQLiteTransaction):
             return
         if self.bare:
             return
+        checkpoints = _checkpointer()
+        if checkpoints.frames > WAL_BOUND:
+            await checkpoints.restart_wal(self.connection)
         await self.connection.execute(f"BEGIN {self.transaction_type.value}")  # on the thread: it may wait
         self.connection.run_inline(True)
 
@@ -470,6 +483,134 @@ async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
             yield tx
     else:
         yield current.current_transaction.get()
+
+
+# --- WAL checkpoints --------------------------------------------------------------------------
+#
+# A commit in WAL mode appends the transaction's pages to the -wal file; a checkpoint copies
+# them back into the database file. SQLite's automatic checkpoint runs inside the commit
+# that takes the WAL past 1,000 pages: every fifth or so push paid 20-70 ms for it inside
+# the writer lock, and every writer queued behind it waited as long. The write connections
+# therefore have automatic checkpoints off. After a write commits, a PASSIVE checkpoint
+# (it takes no lock that a reader or the writer waits for, and waits for none) runs on a
+# connection of its own in a worker thread: one at a time, at most every
+# ``CHECKPOINT_EVERY`` seconds, and one more after the last write of a burst.
+#
+# Such a checkpoint copies the WAL but cannot start it over. SQLite starts the WAL over at
+# a write when every page of it has been copied and no reader still reads from it; under
+# steady writes another write has always come first, and with reads overlapping one
+# another (pulls) some reader always reads from it. (SQLite's own checkpoint in the commit
+# starves the same way: with a reader always open, 30,000 pages written left a WAL of
+# 22,000.) So once a background
+# checkpoint finds the WAL longer than ``WAL_BOUND`` pages, the next writer, before its
+# BEGIN, runs a RESTART checkpoint: it copies the little that is left and waits up to
+# ``RESTART_WAIT`` for the readers of older snapshots to finish (new readers read from the
+# database file then), and the WAL starts over. A reader longer than that (a backup)
+# keeps the WAL for another ``CHECKPOINT_EVERY``. So the WAL stays within about
+# ``WAL_BOUND`` pages plus what is written in one ``CHECKPOINT_EVERY``.
+
+CHECKPOINT_EVERY = 0.5  # seconds
+WAL_BOUND = 4000  # pages: 16 MB with SQLite's default 4 kB page
+RESTART_WAIT = 0.025  # seconds
+
+
+class _Checkpointer:
+    """The background checkpoints of one event loop's writes (see above)."""
+
+    def __init__(self) -> None:
+        self.frames = 0  # the WAL's length in pages at the last checkpoint
+        self.path = ""  # the database the last write went to
+        self.dirty = False  # a write committed since the running or last checkpoint began
+        self.last = -CHECKPOINT_EVERY  # when the last checkpoint began (monotonic)
+        self.task: asyncio.Task[None] | None = None
+        self.timer: asyncio.TimerHandle | None = None
+
+    def after_write(self, path: str) -> None:
+        self.path, self.dirty = path, True
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if self.task is not None or self.timer is not None or not self.dirty:
+            return
+        wait = self.last + CHECKPOINT_EVERY - time.monotonic()
+        if wait > 0:
+            self.timer = asyncio.get_running_loop().call_later(wait, self._start)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        self.timer, self.dirty, self.last = None, False, time.monotonic()
+        self.task = asyncio.get_running_loop().create_task(self._run(self.path))
+
+    async def _run(self, path: str) -> None:
+        try:
+            frames = await asyncio.to_thread(self._checkpoint, path)
+            if frames is not None:
+                self.frames = frames
+        except Exception:  # the WAL keeps every page; the next write's checkpoint tries again
+            log.warning("background WAL checkpoint of %s failed", path, exc_info=True)
+        finally:
+            self.task = None
+            self._schedule()
+
+    @staticmethod
+    def _checkpoint(path: str) -> int | None:
+        """In a worker thread: the WAL's length after a PASSIVE checkpoint, on a connection
+        opened for it (a few hundred µs every ``CHECKPOINT_EVERY``; one kept open would hold
+        on to a file that a restore replaced). None if the database is gone: never create
+        an empty one."""
+        try:
+            conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True)
+        except sqlite3.OperationalError:
+            return None
+        try:
+            _busy, frames, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        finally:
+            conn.close()
+        return int(frames)
+
+    async def _settle(self) -> None:
+        """Until no checkpoint runs or waits to (one that ends may schedule the next)."""
+        while True:
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+            if self.task is None:
+                return
+            await asyncio.shield(self.task)
+
+    async def restart_wal(self, conn: _Connection) -> None:
+        """Before a write's BEGIN, on its connection's thread: copy what is left of a long
+        WAL and start it over (see above)."""
+        await self._settle()
+        await conn.on_thread(_restart_wal)
+        # started over, or a long reader kept it (a backup): in either case the next try
+        # waits for a background checkpoint to find the WAL long again
+        self.frames = 0
+    async def close(self) -> None:
+        """No checkpoint left running (the app stops; closing its last connection to the
+        database then copies the rest of the WAL)."""
+        await self._settle()
+        self.dirty = False
+
+
+def _restart_wal(conn: sqlite3.Connection) -> None:
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    (timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+    cursor.execute(f"PRAGMA busy_timeout = {round(RESTART_WAIT * 1000)}")
+    try:
+        cursor.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+    finally:
+        cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        cursor.close()
+
+
+_checkpointers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Checkpointer] = weakref.WeakKeyDictionary()
+
+
+def _checkpointer() -> _Checkpointer:
+    return per_loop(_checkpointers, _Checkpointer)
 
 
 # --- raw SQL ----------------------------------------------------------------------------------
@@ -552,6 +693,7 @@ async def close_pool() -> None:
     if isinstance(db, PostgresEngine):
         await db.close_connection_pool()
     else:
+        await _checkpointer().close()
         for pool in (_READ_POOL, _WRITE_POOL):
             if pool.engine is db:
                 await pool.clear()
