@@ -411,7 +411,7 @@ class _PooledTransaction(SQLiteTransaction):
         if self.bare:
             return
         checkpoints = _checkpointer()
-        if checkpoints.frames > WAL_BOUND:
+        if checkpoints.frames > WAL_BOUND and checkpoints.task is None:  # never wait for a running one
             await checkpoints.restart_wal(self.connection)
         await self.connection.execute(f"BEGIN {self.transaction_type.value}")  # on the thread: it may wait
         self.connection.run_inline(True)
@@ -501,13 +501,13 @@ async def read_transaction(*, snapshot: bool = True) -> AsyncIterator[Any]:
 # steady writes another write has always come first, and with reads overlapping one
 # another (pulls) some reader always reads from it. (SQLite's own checkpoint in the commit
 # starves the same way: with a reader always open, 30,000 pages written left a WAL of
-# 22,000.) So once a background
-# checkpoint finds the WAL longer than ``WAL_BOUND`` pages, the next writer, before its
-# BEGIN, runs a RESTART checkpoint: it copies the little that is left and waits up to
-# ``RESTART_WAIT`` for the readers of older snapshots to finish (new readers read from the
-# database file then), and the WAL starts over. A reader longer than that (a backup)
-# keeps the WAL for another ``CHECKPOINT_EVERY``. So the WAL stays within about
-# ``WAL_BOUND`` pages plus what is written in one ``CHECKPOINT_EVERY``.
+# 22,000.) So once a background checkpoint finds the WAL longer than ``WAL_BOUND`` pages,
+# the next writer that finds none running runs a RESTART checkpoint before its BEGIN: it
+# copies the little that is left, waits up to ``RESTART_WAIT`` for the readers of older
+# snapshots to finish (new readers read from the database file meanwhile), and the WAL
+# starts over. A longer reader (a backup) keeps the WAL for another ``CHECKPOINT_EVERY``.
+# So the WAL stays within about ``WAL_BOUND`` pages plus what one ``CHECKPOINT_EVERY``
+# writes.
 
 CHECKPOINT_EVERY = 0.5  # seconds
 WAL_BOUND = 4000  # pages: 16 MB with SQLite's default 4 kB page
@@ -580,9 +580,8 @@ class _Checkpointer:
             await asyncio.shield(self.task)
 
     async def restart_wal(self, conn: _Connection) -> None:
-        """Before a write's BEGIN, on its connection's thread: copy what is left of a long
-        WAL and start it over (see above)."""
-        await self._settle()
+        """Before a write's BEGIN, on its connection's thread, while no background
+        checkpoint runs: copy what is left of a long WAL and start it over (see above)."""
         await conn.on_thread(_restart_wal)
         # started over, or a long reader kept it (a backup): in either case the next try
         # waits for a background checkpoint to find the WAL long again
