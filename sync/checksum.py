@@ -18,14 +18,25 @@ def fnv1a64(data: bytes, h: int = FNV_OFFSET) -> int:
 
 
 _PREFIXES: dict[str, int] = {}  # the state after ``"<table>:"``, per table
+ROWS_MAX = 16384
+_ROWS: dict[tuple[str, str], int] = {}  # the state after ``"<table>:<id>:"``, per row hashed lately
 
 
 def row_hash(table: str, row_id: str, seq: int) -> int:
-    """R-SUM-1: hash of ``"<table>:<id>:<v>"``."""
-    h = _PREFIXES.get(table)
+    """R-SUM-1: hash of ``"<table>:<id>:<v>"``. A write hashes its row twice (the old
+    version out of its buckets, the new one in), and a row written again soon after once
+    more: the state after the id is kept, so those hash only the version's digits. (A
+    byte costs about 0.1 µs in Python; the id is 37 bytes, the version about 7.)"""
+    h = _ROWS.get((table, row_id))
     if h is None:
-        h = _PREFIXES[table] = fnv1a64(f"{table}:".encode())
-    return fnv1a64(f"{row_id}:{seq}".encode(), h)
+        start = _PREFIXES.get(table)
+        if start is None:
+            start = _PREFIXES[table] = fnv1a64(f"{table}:".encode())
+        h = fnv1a64(f"{row_id}:".encode(), start)
+        if len(_ROWS) >= ROWS_MAX:
+            _ROWS.clear()
+        _ROWS[(table, row_id)] = h
+    return fnv1a64(f"{seq}".encode(), h)
 
 
 def add(total: int, h: int) -> int:
