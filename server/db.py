@@ -582,10 +582,14 @@ class _Checkpointer:
     async def restart_wal(self, conn: _Connection) -> None:
         """Before a write's BEGIN, on its connection's thread, while no background
         checkpoint runs: copy what is left of a long WAL and start it over (see above)."""
-        await conn.on_thread(_restart_wal)
+        try:
+            await conn.on_thread(_restart_wal)
+        except sqlite3.Error:  # the write goes on: its BEGIN answers for the connection
+            log.warning("WAL restart checkpoint failed", exc_info=True)
         # started over, or a long reader kept it (a backup): in either case the next try
         # waits for a background checkpoint to find the WAL long again
         self.frames = 0
+
     async def close(self) -> None:
         """No checkpoint left running (the app stops; closing its last connection to the
         database then copies the rest of the WAL)."""

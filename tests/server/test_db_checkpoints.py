@@ -135,3 +135,20 @@ async def test_stopping_waits_for_the_running_checkpoint_and_leaves_no_wal(datab
         assert conn.execute("SELECT length(value) FROM server_settings WHERE key = 'last'").fetchone() == (200 * PAGE,)
     finally:
         conn.close()
+
+
+async def test_a_restart_that_fails_never_fails_the_write(database: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(conn: sqlite3.Connection) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(db, "_restart_wal", broken)
+    await _write("first", 100)
+    await _eventually(lambda: db._checkpointer().task is None)
+    db._checkpointer().frames = db.WAL_BOUND + 1  # as if the last checkpoint found a long WAL
+
+    await _write("after", 100)  # its writer tries the restart first
+
+    assert db._checkpointer().frames <= db.WAL_BOUND  # tried once; the next try waits for a checkpoint
+    async with db.read_transaction():
+        rows = await db.run_sql("SELECT key FROM server_settings WHERE key IN ('first', 'after') ORDER BY key", ())
+    assert rows == [{"key": "after"}, {"key": "first"}]
