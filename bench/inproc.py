@@ -1,0 +1,169 @@
+"""A push in process, without HTTP: 1,000 creates and 1,000 updates through the engine,
+for changes too small to see through the full run's noise.
+
+    .venv/bin/python -m bench.inproc                        # this checkout, SQLite
+    .venv/bin/python -m bench.inproc --ab ../other          # interleaved with another checkout
+    .venv/bin/python -m bench.inproc --profile updates      # cProfile of the updates only
+
+The device is ``sync.client.Device`` with a transport that calls ``SyncEngine.push`` and
+``pull`` directly (the controller's parsing included). One seeded SQLite database (a rep
+with 1,000 customers, and ``--rows`` rows of other reps) is copied for every run, so each
+checkout starts from the same file. A round: the device pulls, then pushes 1,000 new
+visits in pushes of 100 (each closes and makes plans through the cadence) and then a new
+phone number for each of the 1,000 customers. Prints the median of the rounds after the
+first. Every run is a child process that imports ``server`` and ``sync`` from its
+checkout; ``--ab`` alternates the two checkouts, ``--pairs`` times each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bench.common import ROOT, VENV_BIN, scratch_dir
+
+USER = "inproc0000"
+
+
+async def _seed(path: Path, rows: int) -> None:
+    from bench import revisit as rv
+
+    database = rv.Database("sqlite", f"sqlite:///{path}", path=path)
+    await rv.open_db(database, path.parent)
+    who = (await rv.make_reps(1, "Bench North", "inproc"))[0]
+    await rv.seed_bucket(database, who[0], who[2], 1000, customers=1000)
+    k = 0
+    while rows > 0:
+        rep = (await rv.make_reps(1, "Bench West", f"fill{k}-"))[0]
+        n = min(rows, 250_000)
+        await rv.seed_bucket(database, rep[0], rep[2], n)
+        rows -= n
+        k += 1
+    await rv.close_db()
+
+
+async def _rounds(path: Path, rounds: int, profile: str | None) -> tuple[list[float], list[float], Any]:
+    from bench import data
+    from bench import revisit as rv
+    from server.sync.service import get_engine
+    from server.tables import User
+    from sync.actor import Actor
+    from sync.engine import parse_request
+    from sync.messages import pull_request_decoder, push_request_decoder
+
+    database = rv.Database("sqlite", f"sqlite:///{path}", path=path)
+    await rv.open_db(database, path.parent)
+    user = (await User.select(User.id, User.region_id).where(User.username == USER))[0]
+    engine = get_engine()
+    actor = Actor(user["id"], "rep", user["region_id"])
+    who = str(user["id"])
+
+    class InProcess:
+        async def call(self, device: Any, endpoint: str, body: bytes) -> tuple[int, bytes]:
+            if endpoint == "push":
+                resp: Any = await engine.push(actor, parse_request(body, push_request_decoder))
+            elif endpoint == "pull":
+                resp = await engine.pull(actor, parse_request(body, pull_request_decoder))
+            else:
+                resp = await engine.verify(actor)
+            return 200, msgspec.json.encode(resp)
+
+    transport = InProcess()
+    prof = cProfile.Profile() if profile else None
+    creates: list[float] = []
+    updates: list[float] = []
+    for run in range(rounds + 1):
+        device = rv.new_device(USER)
+        await device.pull(transport)  # not timed: the device knows the customers and their clocks
+        rv.visit_creates(device, data.records(1000, who, 1000, f"inproc-{uuid.uuid4()}"))
+        for part, times in (("creates", creates), ("updates", updates)):
+            if part == "updates":
+                for j in range(1000):
+                    device.put("customers", data.customer_id(who, j), {"phone": f"+86 139 {run:02d}{j:06d}"})
+            on = prof is not None and run > 0 and profile in (part, "both")
+            if on:
+                prof.enable()  # type: ignore[union-attr]
+            t0 = time.perf_counter()
+            await rv.push_batches(device, transport, 100)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if on:
+                prof.disable()  # type: ignore[union-attr]
+            if run > 0:  # the first round warms up
+                times.append(elapsed)
+    await engine.settle()
+    await rv.close_db()
+    return creates, updates, prof
+
+
+def _child(args: argparse.Namespace) -> None:
+    """One checkout's rounds on a copy of the seeded file; prints one JSON line. ``server``
+    and ``sync`` (not yet imported) come from ``--code``; ``bench`` stays this one."""
+    sys.path.insert(0, args.code)
+    import server
+
+    assert Path(server.__file__).resolve().is_relative_to(Path(args.code).resolve()), server.__file__
+    creates, updates, prof = asyncio.run(_rounds(Path(args.db), args.rounds, args.profile))
+    print(msgspec.json.encode({"creates": creates, "updates": updates}).decode(), flush=True)
+    if prof is not None:
+        pstats.Stats(prof, stream=sys.stderr).sort_stats(args.sort).print_stats(args.top)
+
+
+def _run(checkout: Path, seed: Path, work: Path, args: argparse.Namespace) -> dict[str, list[float]]:
+    db = work / "run.db"
+    shutil.copy(seed, db)
+    argv = [str(VENV_BIN / "python"), "-m", "bench.inproc", "--child", "--code", str(checkout), "--db", str(db),
+            "--rounds", str(args.rounds), "--sort", args.sort, "--top", str(args.top)]
+    if args.profile:
+        argv += ["--profile", args.profile]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE, text=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    result: dict[str, list[float]] = msgspec.json.decode(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000, help="rows of other reps in the database")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds per run (after one warm-up round)")
+    parser.add_argument("--ab", type=Path, help="another checkout to alternate with this one")
+    parser.add_argument("--pairs", type=int, default=3, help="runs of each checkout with --ab")
+    parser.add_argument("--profile", choices=("creates", "updates", "both"), help="cProfile those pushes")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args)
+        return
+    checkouts = [ROOT] + ([args.ab.resolve()] if args.ab else [])
+    with scratch_dir("inproc") as work:
+        seed = work / "seed.db"
+        asyncio.run(_seed(seed, args.rows))
+        for i in range(args.pairs if args.ab else 1):
+            for checkout in checkouts if i % 2 == 0 else checkouts[::-1]:
+                r = _run(checkout, seed, work, args)
+                print(f"{checkout}: 1,000 creates {statistics.median(r['creates']):.0f} ms "
+                      f"({', '.join(f'{x:.0f}' for x in r['creates'])}); 1,000 updates "
+                      f"{statistics.median(r['updates']):.0f} ms ({', '.join(f'{x:.0f}' for x in r['updates'])})",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
