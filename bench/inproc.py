@@ -5,10 +5,10 @@ for changes too small to see through the full run's noise.
     .venv/bin/python -m bench.inproc --ab ../other          # interleaved with another checkout
     .venv/bin/python -m bench.inproc --profile updates      # cProfile of the updates only
 
-The device is ``sync.client.Device`` with a transport that calls ``SyncEngine.push`` and
-``pull`` directly (the controller's parsing included). One seeded SQLite database (a rep
-with 1,000 customers, and ``--rows`` rows of other reps) is copied for every run, so each
-checkout starts from the same file. A round: the device pulls, then pushes 1,000 new
+The device is ``sync.client.Device`` with ``sync.transport.handle`` as its transport:
+the engine's push and pull with the request parsing and error answers, no HTTP. One
+seeded SQLite database (a rep with 1,000 customers, and ``--rows`` rows of other reps) is
+copied for every run, so each checkout starts from the same file. A round: the device pulls, then pushes 1,000 new
 visits in pushes of 100 (each closes and makes plans through the cadence) and then a new
 phone number for each of the 1,000 customers. Prints the median of the rounds after the
 first. Every run is a child process that imports ``server`` and ``sync`` from its
@@ -45,13 +45,7 @@ async def _seed(path: Path, rows: int) -> None:
     await rv.open_db(database, path.parent)
     who = (await rv.make_reps(1, "Bench North", "inproc"))[0]
     await rv.seed_bucket(database, who[0], who[2], 1000, customers=1000)
-    k = 0
-    while rows > 0:
-        rep = (await rv.make_reps(1, "Bench West", f"fill{k}-"))[0]
-        n = min(rows, 250_000)
-        await rv.seed_bucket(database, rep[0], rep[2], n)
-        rows -= n
-        k += 1
+    await rv.seed_fillers(database, rows)
     await rv.close_db()
 
 
@@ -61,8 +55,7 @@ async def _rounds(path: Path, rounds: int, profile: str | None) -> tuple[list[fl
     from server.sync.service import get_engine
     from server.tables import User
     from sync.actor import Actor
-    from sync.engine import parse_request
-    from sync.messages import pull_request_decoder, push_request_decoder
+    from sync.transport import handle
 
     database = rv.Database("sqlite", f"sqlite:///{path}", path=path)
     await rv.open_db(database, path.parent)
@@ -71,15 +64,9 @@ async def _rounds(path: Path, rounds: int, profile: str | None) -> tuple[list[fl
     actor = Actor(user["id"], "rep", user["region_id"])
     who = str(user["id"])
 
-    class InProcess:
+    class InProcess:  # the device names its user by username; the engine needs the Actor
         async def call(self, device: Any, endpoint: str, body: bytes) -> tuple[int, bytes]:
-            if endpoint == "push":
-                resp: Any = await engine.push(actor, parse_request(body, push_request_decoder))
-            elif endpoint == "pull":
-                resp = await engine.pull(actor, parse_request(body, pull_request_decoder))
-            else:
-                resp = await engine.verify(actor)
-            return 200, msgspec.json.encode(resp)
+            return await handle(engine, actor, endpoint, body)
 
     transport = InProcess()
     prof = cProfile.Profile() if profile else None

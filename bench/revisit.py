@@ -267,6 +267,17 @@ async def seed_bucket(database: Database, rep_id: str, region_id: str, records: 
     await seeder.write("visits", (seeder.visit(d) for d in docs))
 
 
+async def seed_fillers(database: Database, rows: int) -> None:
+    """``rows`` more rows in the buckets of other reps (at most 250,000 each): a big database."""
+    k = 0
+    while rows > 0:
+        rep = (await make_reps(1, "Bench West", f"fill{k}-"))[0]
+        n = min(rows, 250_000)
+        await seed_bucket(database, rep[0], rep[2], n)
+        rows -= n
+        k += 1
+
+
 async def analyze(database: Database) -> None:
     """After a bulk load: the planner's statistics, which a production PostgreSQL's
     autovacuum collects soon after a load. Autovacuum is off on this machine kind, and

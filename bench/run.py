@@ -332,14 +332,8 @@ async def revisit_phase(cfg: Config, rep: Report, kind: str) -> None:
                         await rv.seed_bucket(database, r[0], r[2], cfg.load_records, customers=20)
                         total += cfg.load_records
                     fillers = max(0, cfg.big_db - total)
-                    k = 0
-                    while fillers > 0:
-                        r = (await rv.make_reps(1, "Bench West", f"fill{k}-"))[0]
-                        n = min(fillers, 250_000)
-                        await rv.seed_bucket(database, r[0], r[2], n)
-                        fillers -= n
-                        total += n
-                        k += 1
+                    await rv.seed_fillers(database, fillers)
+                    total += fillers
                     await rv.analyze(database)
                     await rv.close_db()
                     rep.notes.append(f"{system}: bulk-seeded the database to {total:,} rows in "
