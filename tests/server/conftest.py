@@ -23,5 +23,12 @@ async def database(settings: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
+def sqlite_only(settings: Any) -> None:
+    """For tests of SQLite's own machinery (its connections, its WAL): skipped on PostgreSQL."""
+    if settings.is_postgres:
+        pytest.skip("SQLite's own machinery: not on PostgreSQL")
+
+
+@pytest.fixture
 async def world(client: Any) -> World:
     return await build_world(client)

@@ -20,12 +20,6 @@ pytestmark = pytest.mark.usefixtures("sqlite_only")
 PAGE = 4096
 
 
-@pytest.fixture
-def sqlite_only(settings: Any) -> None:
-    if settings.is_postgres:
-        pytest.skip("SQLite's WAL only")
-
-
 def _size(path: Path) -> int:
     try:
         return path.stat().st_size

@@ -16,12 +16,6 @@ from server import db
 pytestmark = pytest.mark.usefixtures("sqlite_only")
 
 
-@pytest.fixture
-def sqlite_only(settings: Any) -> None:
-    if settings.is_postgres:
-        pytest.skip("SQLite connections only")
-
-
 async def _statement_thread() -> int:
     """The thread that runs the current transaction's statements, as SQLite sees it."""
     raw = db.engine().current_transaction.get().connection._conn  # the sqlite3 connection
