@@ -404,6 +404,29 @@ def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
     )
 
 
+async def _rows_json(table: str, ids: Sequence[str]) -> dict[str, bytes]:
+    """The rows of ``ids`` (canonical; absent ones left out) as the JSON of their wire form,
+    as ``_Writer`` remembers them: a row's kept JSON (``wire.py``) where it is current, else
+    its stored values converted by ``_row``. The kept JSON is that same encoding of the same
+    dict (``wire.render``), and taking it costs no conversion of every column. Only for rows
+    read before the transaction writes anything (``prefetch``): a row written outside the
+    engine is current in its kept JSON only once ``service.touch`` has written it again."""
+    out: dict[str, bytes] = {}
+    stale: list[Any] = []
+    plus = "" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+"  # as in ``changes``
+    for chunk in chunks(ids, 512):
+        keys = _padded(list(chunk))
+        sql = f"SELECT {plus}id, {wire.KEPT} FROM {table} WHERE id IN ({_placeholders(len(keys))})"
+        for stored_id, kept in await _fetch(sql, keys):
+            if kept is None:
+                stale.append(stored_id)
+            else:
+                out[_uuid_out(stored_id)] = bytes(kept)
+    for row in await _Reader._converted(table, stale):
+        out[row["id"]] = _encode_row(row)
+    return out
+
+
 class _Writer(_Reader):
     """A write transaction holding the counter row (R-CUR-1).
 
@@ -434,6 +457,7 @@ class _Writer(_Reader):
         if key in self._known:
             known = self._known[key]
             return None if known is None else cast(Row, _decode_row(known))
+        # the stored values, not the kept JSON: ``touch`` reads a row just written outside the engine
         row = await super().get(table, key[1])
         self._known[key] = None if row is None else _encode_row(row)
         return row
@@ -451,16 +475,9 @@ class _Writer(_Reader):
             if key not in self._known:
                 by_table.setdefault(table, set()).add(key[1])
         for table, ids in by_table.items():
-            for chunk in chunks(sorted(ids), 500):
-                keys = _padded([canonical(i) for i in chunk])
-                rows = await _fetch(f"SELECT {_select(table)} FROM {table} WHERE id IN ({_placeholders(len(keys))})", keys)
-                found = {}
-                for raw in rows:
-                    r = _row(table, raw)
-                    found[r["id"]] = r
-                for row_id in chunk:
-                    r = found.get(row_id)
-                    self._known[(table, row_id)] = None if r is None else _encode_row(r)
+            found = await _rows_json(table, sorted(ids))
+            for row_id in ids:
+                self._known[(table, row_id)] = found.get(row_id)
 
     def _remember(self, table: str, raws: Iterable[Sequence[Any]]) -> list[Row]:
         rows = [_row(table, raw) for raw in raws]

@@ -143,6 +143,25 @@ async def test_a_pull_sends_the_json_kept_at_write_and_converts_rows_written_oth
     assert [row_of(r) for r in page] == [a, c, {**b, "notes": "changed elsewhere", "seq": seq}]
 
 
+async def test_prefetch_reads_the_kept_json_and_converts_rows_written_otherwise(backend: Any, store: Any) -> None:  # noqa: F811
+    """A push's ``prefetch`` takes each row's kept JSON where it is current and converts
+    the others from their values (a newer version written by another writer, a row whose
+    JSON was dropped): each ``get`` gives the row as it is stored."""
+    if backend is None:
+        pytest.skip("the memory store keeps rows, not JSON")
+    from server import db
+
+    a, b, c = await saved(store, "customers"), await saved(store, "customers"), await saved(store, "customers")
+    async with store.write() as tx:
+        seq = await tx.next_seq()
+        await db.run_sql("UPDATE customers SET phone = {}, seq = {} WHERE id = {}", ("+86 10 0000", seq, b["id"]))
+        await db.run_sql("UPDATE customers SET wire = NULL, wire_seq = NULL WHERE id = {}", (c["id"],))
+    async with store.write() as tx:
+        await tx.prefetch([("customers", r["id"]) for r in (a, b, c)])
+        got = [await tx.get("customers", r["id"]) for r in (a, b, c)]
+    assert got == [a, {**b, "phone": "+86 10 0000", "seq": seq}, c]
+
+
 async def test_a_change_of_the_wire_format_drops_every_kept_json(backend: Any, store: Any) -> None:  # noqa: F811
     """The kept JSON follows the schema: when the database was written with another wire
     format (``wire.FORMAT``, checked by every migration), it is dropped and rows are
