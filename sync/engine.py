@@ -400,6 +400,7 @@ class SyncEngine:
         return self.clock.tick(ms(self.now()))
 
     async def _prepare(self, ctx: WriteContext, mutations: Sequence[Mutation | Malformed]) -> None:
+        self._observe_mutations(mutations, ctx.client_id)
         await ctx.tx.prefetch(_rows_read(mutations))
         if self.prepare:
             wellformed = [m for m in mutations if not isinstance(m, Malformed)]
@@ -426,8 +427,26 @@ class SyncEngine:
             raise Rejection("validation", f"hlc: not a clock value: {m.hlc!r}") from None
         if client_id is not None and parsed.node != client_id:  # R-PUSH-11
             raise Rejection("validation", "hlc: node must be the client_id")
-        self._observe(m.hlc, self.now())
         return m.hlc
+
+    def _observe_mutations(self, mutations: Sequence[Mutation | Malformed], client_id: str | None) -> None:
+        """R-HLC-6 for the clocks of the mutations about to be applied (those ``_mutation_clock``
+        accepts): the greatest is observed, once. Every stamp the server makes after it is
+        greater than each of them, as if each had been observed in turn."""
+        latest: tuple[int, int, str] | None = None
+        for m in mutations:
+            if isinstance(m, Malformed):
+                continue
+            try:
+                parsed = Hlc.parse(m.hlc)
+            except InvalidClock:
+                continue
+            if (client_id is None or parsed.node == client_id) and (
+                latest is None or (parsed.physical, parsed.counter) > latest[:2]
+            ):
+                latest = (parsed.physical, parsed.counter, m.hlc)
+        if latest is not None:
+            self._observe(latest[2], self.now())
 
     def _spec(self, table: str) -> TableSpec:
         spec = TABLES.get(table)

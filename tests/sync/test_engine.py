@@ -149,6 +149,27 @@ async def test_clock_skew_refused_and_consumes_nothing(w: W) -> None:
 # --- idempotent push ----------------------------------------------------------------------------
 
 
+async def test_later_server_stamps_exceed_every_clock_a_push_carried(w: W) -> None:
+    """R-HLC-6 on the server: once a push is applied, every stamp the server makes (its
+    answer's clock, the clocks of rows it writes) is greater than each mutation's clock,
+    whatever their order in the push; a clock the push was not allowed to carry (another
+    node's) is rejected with its mutation."""
+
+    def hlc(ahead_ms: int, node: str = "devA_0001") -> str:
+        return f"{NOW_MS + ahead_ms:012x}-0000-{node}"
+
+    visit = {"customer_id": w.customer, "started_at": NOW.isoformat()}
+    resp = await w.engine.push(w.rep, PushRequest(1, "devA_0001", hlc(0), [
+        Create(1, hlc(50_000), "visits", uid(), visit),
+        Create(2, hlc(10_000), "visits", uid(), visit),
+        Create(3, hlc(55_000, "devZ_0001"), "visits", uid(), visit),
+    ]))
+    assert [(r.status, r.code) for r in resp.results] == [("applied", None), ("applied", None), ("rejected", "validation")]
+    assert resp.clock > hlc(50_000)
+    row = await w.engine.run(w.admin, lambda ctx: ctx.create_as_server("regions", {"id": uid(), "name": "North"}))
+    assert row["clocks"]["name"] > resp.clock
+
+
 async def test_replay_gap_and_rejection_numbers(w: W) -> None:
     c = "devA_0001"
     m1 = w.create(c, "visits", {"customer_id": w.customer, "started_at": NOW.isoformat()})
