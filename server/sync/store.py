@@ -75,6 +75,22 @@ def _datetime_in(value: Any) -> dt.datetime:
     return dt.datetime.fromisoformat(value).astimezone(dt.UTC)
 
 
+def _sqlite_datetime_in(value: Any) -> Any:
+    """SQLite: the text Piccolo's adapter makes of the datetime (``str()`` of it in UTC), cut
+    from its canonical wire form ("...THH:MM:SS[.ffffff]Z", as ``_datetime_out`` gives it)
+    without making a datetime only for the adapter to format it again; other text takes
+    the general path."""
+    n = len(value)
+    if (n == 20 or (n == 27 and value[19] == "." and value[20:26] != "000000")) and value[10] == "T" and value[-1] == "Z":
+        return f"{value[:10]} {value[11:-1]}+00:00"
+    return _datetime_in(value)
+
+
+def _sqlite_date_in(value: Any) -> Any:
+    """SQLite: a canonical date ("YYYY-MM-DD") is the text Piccolo's adapter would store."""
+    return value if len(value) == 10 and value[4] == value[7] == "-" else dt.date.fromisoformat(value)
+
+
 def _uuid_out(value: Any) -> str:
     if isinstance(value, str):
         # SQLite holds what Python's ``str(uuid.UUID)`` wrote: 36 characters, lowercase hex
@@ -116,6 +132,7 @@ def _json_out(value: Any) -> Any:
 # and asyncpg parses it for a ``uuid`` parameter; making ``UUID`` objects only for the
 # adapter to turn them back into text was a tenth of a push's server time.
 _IN: dict[str, Any] = {"datetime": _datetime_in, "date": dt.date.fromisoformat, "decimal": Decimal, "uuid": canonical}
+_IN_SQLITE = {**_IN, "datetime": _sqlite_datetime_in, "date": _sqlite_date_in}
 _OUT: dict[str, Any] = {
     "uuid": _uuid_out,
     "datetime": _datetime_out,
@@ -159,22 +176,26 @@ def _row(table: str, raw: Sequence[Any]) -> Row:
     return _ROW[table](raw)  # type: ignore[no-any-return]
 
 
-# ``_db_values`` per table: ``g`` the row's ``get``; JSON columns encode None as "null" too
+# ``_db_values`` per database and table: ``g`` the row's ``get``; JSON columns encode None as "null" too
 _DB_VALUES = {
-    name: _generated(
-        "g",
-        (("", f"j(g({f.name!r}))", None) if f.kind == "json" else ("", f"g({f.name!r})", _IN.get(f.kind))
-         for f in spec.fields.values()),
-        "[]",
-        j=_json_in,
-    )
-    for name, spec in TABLES.items()
+    postgres: {
+        name: _generated(
+            "g",
+            (("", f"j(g({f.name!r}))", None) if f.kind == "json"
+             else ("", f"g({f.name!r})", (_IN if postgres else _IN_SQLITE).get(f.kind))
+             for f in spec.fields.values()),
+            "[]",
+            j=_json_in,
+        )
+        for name, spec in TABLES.items()
+    }
+    for postgres in (False, True)
 }
 
 
 def _db_values(table: str, row: Mapping[str, Any]) -> list[Any]:
     """The row's values in column order as the database takes them (the inverse of ``_row``)."""
-    return _DB_VALUES[table](row.get)  # type: ignore[no-any-return]
+    return _DB_VALUES[isinstance(SyncCounter._meta.db, PostgresEngine)][table](row.get)  # type: ignore[no-any-return]
 
 
 _encode_row = msgspec.json.Encoder().encode  # a remembered row (``_Writer``): JSON, so each read is a copy

@@ -117,6 +117,37 @@ async def test_values_stored_in_another_spelling_are_read_in_canonical_form(back
         assert sent == [expected], name
 
 
+async def test_times_and_dates_are_stored_as_piccolo_stores_them(backend: Any, store: Any) -> None:  # noqa: F811
+    """SQLite keeps times and dates as text, and compares them as text: the store writes
+    them in the spelling Piccolo's adapters give them, whether the wire value had
+    microseconds or not, so the ORM's queries find the rows by those values."""
+    if backend is None or backend.is_postgres:
+        pytest.skip("only SQLite stores times as text")
+    import datetime as dt
+
+    from piccolo.engine.sqlite import convert_date_in, convert_datetime_in
+
+    from server import db
+    from server.tables import PlannedRevisit, Visit
+
+    times = ["2026-11-25T03:04:05Z", "2026-11-25T03:04:05.000001Z", "2026-11-25T03:04:05.5+08:00",
+             "2026-11-25T03:04:05.000000Z"]
+    async with store.write() as tx:
+        visits = [row("visits", await tx.next_seq(), started_at=t) for t in times]
+        plan = row("planned_revisits", await tx.next_seq(), due_date="2026-12-31")
+        for v in visits:
+            await tx.save("visits", v)
+        await tx.save("planned_revisits", plan)
+    for v, t in zip(visits, times, strict=True):
+        when = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+        stored = await db.run_sql("SELECT +started_at AS started_at FROM visits WHERE id = {}", (v["id"],))
+        assert stored == [{"started_at": convert_datetime_in(when)}], t
+        assert await Visit.select(Visit.id).where(Visit.started_at == when).output(as_json=False) != [], t
+    stored = await db.run_sql("SELECT +due_date AS due_date FROM planned_revisits WHERE id = {}", (plan["id"],))
+    assert stored == [{"due_date": convert_date_in(dt.date(2026, 12, 31))}]
+    assert await PlannedRevisit.count().where(PlannedRevisit.due_date == dt.date(2026, 12, 31)) >= 1
+
+
 async def test_a_pull_sends_the_json_kept_at_write_and_converts_rows_written_otherwise(backend: Any, store: Any) -> None:  # noqa: F811
     """The store keeps each row's wire JSON as it writes it, and a pull sends those bytes
     (``WireRow``); a row another writer changed (a new version without kept JSON) and a
