@@ -11,7 +11,8 @@ seeded SQLite database (a rep with 1,000 customers, and ``--rows`` rows of other
 copied for every run, so each checkout starts from the same file. A round: the device pulls, then pushes 1,000 new
 visits in pushes of 100 (each closes and makes plans through the cadence) and then a new
 phone number for each of the 1,000 customers. Prints the median of the rounds after the
-first. Every run is a child process that imports ``server`` and ``sync`` from its
+first: wall time, and the process's CPU time (server and device in one process; less
+moved by other work on the machine than the wall time, which waits for the disk too). Every run is a child process that imports ``server`` and ``sync`` from its
 checkout; ``--ab`` alternates the two checkouts, ``--pairs`` times each.
 """
 
@@ -49,7 +50,7 @@ async def _seed(path: Path, rows: int) -> None:
     await rv.close_db()
 
 
-async def _rounds(path: Path, rounds: int, profile: str | None) -> tuple[list[float], list[float], Any]:
+async def _rounds(path: Path, rounds: int, profile: str | None) -> tuple[dict[str, list[float]], Any]:
     from bench import data
     from bench import revisit as rv
     from server.sync.service import get_engine
@@ -70,29 +71,29 @@ async def _rounds(path: Path, rounds: int, profile: str | None) -> tuple[list[fl
 
     transport = InProcess()
     prof = cProfile.Profile() if profile else None
-    creates: list[float] = []
-    updates: list[float] = []
+    times: dict[str, list[float]] = {"creates": [], "updates": [], "creates_cpu": [], "updates_cpu": []}
     for run in range(rounds + 1):
         device = rv.new_device(USER)
         await device.pull(transport)  # not timed: the device knows the customers and their clocks
         rv.visit_creates(device, data.records(1000, who, 1000, f"inproc-{uuid.uuid4()}"))
-        for part, times in (("creates", creates), ("updates", updates)):
+        for part in ("creates", "updates"):
             if part == "updates":
                 for j in range(1000):
                     device.put("customers", data.customer_id(who, j), {"phone": f"+86 139 {run:02d}{j:06d}"})
             on = prof is not None and run > 0 and profile in (part, "both")
             if on:
                 prof.enable()  # type: ignore[union-attr]
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             await rv.push_batches(device, transport, 100)
-            elapsed = (time.perf_counter() - t0) * 1000
+            elapsed, cpu = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
             if on:
                 prof.disable()  # type: ignore[union-attr]
             if run > 0:  # the first round warms up
-                times.append(elapsed)
+                times[part].append(elapsed)
+                times[f"{part}_cpu"].append(cpu)
     await engine.settle()
     await rv.close_db()
-    return creates, updates, prof
+    return times, prof
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -102,8 +103,8 @@ def _child(args: argparse.Namespace) -> None:
     import server
 
     assert Path(server.__file__).resolve().is_relative_to(Path(args.code).resolve()), server.__file__
-    creates, updates, prof = asyncio.run(_rounds(Path(args.db), args.rounds, args.profile))
-    print(msgspec.json.encode({"creates": creates, "updates": updates}).decode(), flush=True)
+    times, prof = asyncio.run(_rounds(Path(args.db), args.rounds, args.profile))
+    print(msgspec.json.encode(times).decode(), flush=True)
     if prof is not None:
         pstats.Stats(prof, stream=sys.stderr).sort_stats(args.sort).print_stats(args.top)
 
@@ -146,10 +147,9 @@ def main() -> None:
         for i in range(args.pairs if args.ab else 1):
             for checkout in checkouts if i % 2 == 0 else checkouts[::-1]:
                 r = _run(checkout, seed, work, args)
-                print(f"{checkout}: 1,000 creates {statistics.median(r['creates']):.0f} ms "
-                      f"({', '.join(f'{x:.0f}' for x in r['creates'])}); 1,000 updates "
-                      f"{statistics.median(r['updates']):.0f} ms ({', '.join(f'{x:.0f}' for x in r['updates'])})",
-                      flush=True)
+                print(f"{checkout}: " + "; ".join(
+                    f"1,000 {part} {statistics.median(r[part]):.0f} ms ({', '.join(f'{x:.0f}' for x in r[part])}), "
+                    f"CPU {statistics.median(r[part + '_cpu']):.0f} ms" for part in ("creates", "updates")), flush=True)
 
 
 if __name__ == "__main__":
