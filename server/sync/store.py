@@ -405,7 +405,7 @@ def _padded(items: list[Any]) -> list[Any]:
 def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
     """The open plans and the named plans of the customers, then each one's latest live
     visit as a row of the plan columns (``id``, ``customer_id``; ``started_at`` in
-    ``created_at``, the rest NULL), told apart by the leading ``k``.
+    ``created_at``, the rest NULL), told apart by the leading ``k``; a plan's kept JSON last.
 
     Both parts are index seeks per customer, however long its history: the plans by
     ``customer_id`` (on SQLite ``+status`` keeps the planner off the index of every open plan
@@ -415,10 +415,10 @@ def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
     visit = {"id": f"{plus}lv.id", "customer_id": f"{plus}lv.customer_id", "created_at": f"{plus}lv.started_at"}
     visit_cols = ", ".join(visit.get(c, "NULL") for c in TABLES["planned_revisits"].fields)
     return (
-        f"SELECT 'p' AS k, {_select('planned_revisits')} FROM planned_revisits "
+        f"SELECT 'p' AS k, {_select('planned_revisits')}, {wire.KEPT} AS kept FROM planned_revisits "
         f"WHERE customer_id IN ({_placeholders(customers)}) "
         f"AND (({plus}status = {{}} AND deleted = {{}}) OR id IN ({_placeholders(plans)})) "
-        f"UNION ALL SELECT 'v' AS k, {visit_cols} FROM visits AS lv WHERE lv.id IN ("
+        f"UNION ALL SELECT 'v' AS k, {visit_cols}, NULL FROM visits AS lv WHERE lv.id IN ("
         "SELECT (SELECT v.id FROM visits AS v WHERE v.customer_id = c.id AND v.deleted = {} "
         "ORDER BY v.started_at DESC, v.id DESC LIMIT 1) "
         f"FROM customers AS c WHERE c.id IN ({_placeholders(customers)}))"
@@ -501,9 +501,17 @@ class _Writer(_Reader):
                 self._known[(table, row_id)] = found.get(row_id)
 
     def _remember(self, table: str, raws: Iterable[Sequence[Any]]) -> list[Row]:
-        rows = [_row(table, raw) for raw in raws]
-        for r in rows:
-            self._known[(table, r["id"])] = _encode_row(r)
+        """Rows in the order of ``_select`` and then their kept JSON (``wire.KEPT``), remembered
+        like ``get``'s; a row with kept JSON is that JSON decoded, no column converted."""
+        rows: list[Row] = []
+        for raw in raws:
+            if (kept := raw[-1]) is None:
+                r = _row(table, raw)
+                self._known[(table, r["id"])] = _encode_row(r)
+            else:
+                r = _decode_row(kept)
+                self._known[(table, r["id"])] = bytes(kept)
+            rows.append(r)
         return rows
 
     async def latest_visit_and_plans(self, customer_id: str, plan_ids: Sequence[str]) -> tuple[Row | None, list[Row]]:

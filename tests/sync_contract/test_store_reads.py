@@ -117,6 +117,39 @@ async def test_values_stored_in_another_spelling_are_read_in_canonical_form(back
         assert sent == [expected], name
 
 
+async def test_the_cadence_reads_plans_from_kept_json_or_from_their_values(backend: Any, store: Any) -> None:  # noqa: F811
+    """The open plans the cadence reads for a push (``load_histories``) come from their kept
+    JSON where it is current and are converted from their values otherwise: each is the
+    plan as stored, and a later ``get`` in the transaction gives the same."""
+    if backend is None:
+        pytest.skip("the memory store keeps rows, not JSON")
+    import datetime as dt
+
+    from server import db
+
+    owner = uid()
+    async with store.write() as tx:
+        customer = row("customers", await tx.next_seq(), owner_id=owner)
+        await tx.save("customers", customer)
+        plans = [row("planned_revisits", await tx.next_seq(), customer_id=customer["id"], owner_id=owner)
+                 for _ in range(3)]
+        for p in plans:
+            await tx.save("planned_revisits", p)
+    a, b, c = plans
+    async with store.write() as tx:
+        seq = await tx.next_seq()
+        await db.run_sql("UPDATE planned_revisits SET due_date = {}, seq = {} WHERE id = {}",
+                         (dt.date(2027, 1, 2), seq, b["id"]))
+        await db.run_sql("UPDATE planned_revisits SET wire = NULL, wire_seq = NULL WHERE id = {}", (c["id"],))
+    expected = sorted([a, {**b, "due_date": "2027-01-02", "seq": seq}, c], key=lambda r: r["id"])
+    async with store.write() as tx:
+        await tx.load_histories({customer["id"]: []})
+        latest, read = await tx.latest_visit_and_plans(customer["id"], [])
+        assert latest is None
+        assert sorted(read, key=lambda r: r["id"]) == expected
+        assert [await tx.get("planned_revisits", r["id"]) for r in expected] == expected
+
+
 async def test_times_and_dates_are_stored_as_piccolo_stores_them(backend: Any, store: Any) -> None:  # noqa: F811
     """SQLite keeps times and dates as text, and compares them as text: the store writes
     them in the spelling Piccolo's adapters give them, whether the wire value had
