@@ -429,9 +429,9 @@ async def _rows_json(table: str, ids: Sequence[str]) -> dict[str, bytes]:
     """The rows of ``ids`` (canonical; absent ones left out) as the JSON of their wire form,
     as ``_Writer`` remembers them: a row's kept JSON (``wire.py``) where it is current, else
     its stored values converted by ``_row``. The kept JSON is that same encoding of the same
-    dict (``wire.render``), and taking it costs no conversion of every column. Only for rows
-    read before the transaction writes anything (``prefetch``): a row written outside the
-    engine is current in its kept JSON only once ``service.touch`` has written it again."""
+    dict (``wire.render``), and taking it costs no conversion of every column. A row changed
+    outside the engine keeps a stale JSON until ``service.touch`` writes it again, in the
+    same transaction; ``get``, which ``touch`` reads with, takes the stored values."""
     out: dict[str, bytes] = {}
     stale: list[Any] = []
     plus = "" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+"  # as in ``changes``
