@@ -57,11 +57,16 @@ def _plan_of(customer_id: str, visit_id: uuid.UUID | None) -> str:
 async def preload_histories(ctx: Any, recorded: dict[str, list[uuid.UUID]]) -> None:
     """Before a push's new visits: what ``latest_history`` will read for each of them, for
     all their customers in one statement, then the plans of latest visits it will look
-    up in one more (``HistoryPreloader``)."""
+    up, with the customers' regions (their time zones), in one more (``HistoryPreloader``)."""
     load = getattr(ctx.tx, "load_histories", None)
     if load is None:  # not the Piccolo store
         return
     guesses = {c: [_plan_of(c, None), *(_plan_of(c, v) for v in visits)] for c, visits in recorded.items()}
     latest = await load(guesses)
-    plans = (_plan_of(c, uuid_of(v)) for c, v in latest.items() if v is not None)
-    await ctx.tx.prefetch([("planned_revisits", p) for p in plans])
+    plans = [("planned_revisits", _plan_of(c, uuid_of(v))) for c, v in latest.items() if v is not None]
+    regions = set()
+    for c in recorded:  # the customers were read before the hooks (``SyncEngine._prepare``)
+        customer = await ctx.tx.get("customers", c)
+        if customer is not None and customer.get("region_id"):
+            regions.add(("regions", str(customer["region_id"])))
+    await ctx.tx.prefetch([*plans, *regions])

@@ -425,27 +425,42 @@ def _histories_sql(customers: int, plans: int, postgres: bool) -> str:
     )
 
 
-async def _rows_json(table: str, ids: Sequence[str]) -> dict[str, bytes]:
-    """The rows of ``ids`` (canonical; absent ones left out) as the JSON of their wire form,
-    as ``_Writer`` remembers them: a row's kept JSON (``wire.py``) where it is current, else
-    its stored values converted by ``_row``. The kept JSON is that same encoding of the same
-    dict (``wire.render``), and taking it costs no conversion of every column. A row changed
+async def _rows_json(wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str], bytes]:
+    """The rows of ``wanted`` (table -> canonical ids; absent ones left out) as the JSON of
+    their wire form, as ``_Writer`` remembers them: a row's kept JSON (``wire.py``) where it
+    is current, else its stored values converted by ``_row``. The kept JSON is that same
+    encoding of the same dict (``wire.render``), and taking it costs no conversion of every
+    column. One statement for up to ``_ROWS_PER_READ`` ids of all the tables (each one a
+    round trip on PostgreSQL, made while the push holds the counter row). A row changed
     outside the engine keeps a stale JSON until ``service.touch`` writes it again, in the
     same transaction; ``get``, which ``touch`` reads with, takes the stored values."""
-    out: dict[str, bytes] = {}
-    stale: list[Any] = []
+    out: dict[tuple[str, str], bytes] = {}
+    stale: dict[str, list[Any]] = {}
     plus = "" if isinstance(SyncCounter._meta.db, PostgresEngine) else "+"  # as in ``changes``
-    for chunk in chunks(ids, 512):
-        keys = _padded(list(chunk))
-        sql = f"SELECT {plus}id, {wire.KEPT} FROM {table} WHERE id IN ({_placeholders(len(keys))})"
-        for stored_id, kept in await _fetch(sql, keys):
+    parts = [(table, chunk) for table, ids in sorted(wanted.items()) for chunk in chunks(ids, _ROWS_PER_READ)]
+    while parts:
+        branches: list[str] = []
+        args: list[Any] = []
+        size = 0
+        while parts and (not branches or size + len(parts[0][1]) <= _ROWS_PER_READ):
+            table, chunk = parts.pop(0)
+            keys = _padded(list(chunk))
+            branches.append(f"SELECT '{table}' AS tbl, {plus}id AS id, {wire.KEPT} AS kept "
+                            f"FROM {table} WHERE id IN ({_placeholders(len(keys))})")
+            args += keys
+            size += len(chunk)
+        for table, stored_id, kept in await _fetch(" UNION ALL ".join(branches), args):
             if kept is None:
-                stale.append(stored_id)
+                stale.setdefault(table, []).append(stored_id)
             else:
-                out[_uuid_out(stored_id)] = bytes(kept)
-    for row in await _Reader._converted(table, stale):
-        out[row["id"]] = _encode_row(row)
+                out[(table, _uuid_out(stored_id))] = bytes(kept)
+    for table, ids in stale.items():
+        for row in await _Reader._converted(table, ids):
+            out[(table, row["id"])] = _encode_row(row)
     return out
+
+
+_ROWS_PER_READ = 512
 
 
 class _Writer(_Reader):
@@ -484,7 +499,7 @@ class _Writer(_Reader):
         return row
 
     async def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
-        """Read the rows ``keys`` name, one query per table, so later ``get``s need none."""
+        """Read the rows ``keys`` name, of all tables in one statement, so later ``get``s need none."""
         by_table: dict[str, set[str]] = {}
         for table, row_id in keys:
             if table not in TABLES:
@@ -495,10 +510,10 @@ class _Writer(_Reader):
                 continue
             if key not in self._known:
                 by_table.setdefault(table, set()).add(key[1])
+        found = await _rows_json({table: sorted(ids) for table, ids in by_table.items()})
         for table, ids in by_table.items():
-            found = await _rows_json(table, sorted(ids))
             for row_id in ids:
-                self._known[(table, row_id)] = found.get(row_id)
+                self._known[(table, row_id)] = found.get((table, row_id))
 
     def _remember(self, table: str, raws: Iterable[Sequence[Any]]) -> list[Row]:
         """Rows in the order of ``_select`` and then their kept JSON (``wire.KEPT``), remembered
@@ -588,6 +603,7 @@ class _Writer(_Reader):
             stats.count,
             checksum.to_signed(stats.checksum),
             stats.compacted_through,
+            grouped=True,  # one row per bucket, written once per ``flush``: the buckets of a push in one batch
         )
 
     async def save_client(self, state: ClientState, now: dt.datetime) -> None:

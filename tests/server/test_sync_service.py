@@ -88,3 +88,44 @@ async def test_bulk_write_and_finalize_keep_checksums(world: World, client: Any)
     v = await client.get("/api/sync/verify?protocol=1", headers=rob.headers)
     assert v.json()["buckets"][f"rep:{rob.id}"]["count"] == 50
     assert msgspec.json.decode(v.content)["through"] > 0
+
+
+async def test_a_push_reads_in_as_many_statements_for_many_visits_as_for_one(
+    world: World, client: Any, monkeypatch: Any
+) -> None:
+    """A push reads what its mutations name (their rows, customers, histories, plans and
+    regions) a table's worth at a time, not once per mutation: on PostgreSQL each statement
+    is a round trip made while the push holds the counter row. Counted: the statements
+    that wait for an answer, the deferred writes aside."""
+    from server import db
+    from server.sync.service import apply_mutations
+    from sync.actor import Actor
+
+    rob = world["rob"]
+    actor = Actor(rob.id, "rep", rob.region_id)
+    clock = Clock("rob-phone-02")
+    customers = [str(uuid.uuid4()) for _ in range(21)]
+    creates = [{"kind": "create", "n": n, "hlc": clock.tick(now_ms()), "table": "customers", "id": c,
+                "row": {"name": f"Shop {n}", "tier": "A"}} for n, c in enumerate(customers, 1)]
+    assert {r.status for r in await apply_mutations(actor, creates, client_id="rob-phone-02")} == {"applied"}
+    reads: list[str] = []
+    run_sql = db.run_sql
+
+    async def counted(sql: str, args: Any, **kw: Any) -> Any:
+        if not kw.get("defer"):
+            reads.append(sql)
+        return await run_sql(sql, args, **kw)
+
+    monkeypatch.setattr(db, "run_sql", counted)
+
+    async def push(names: list[str], first: int) -> int:
+        reads.clear()
+        visits = [{"kind": "create", "n": first + i, "hlc": clock.tick(now_ms()), "table": "visits",
+                   "id": str(uuid.uuid4()), "row": {"customer_id": c, "started_at": "2026-11-20T09:00:00Z"}}
+                  for i, c in enumerate(names)]
+        assert {r.status for r in await apply_mutations(actor, visits, client_id="rob-phone-02")} == {"applied"}
+        return len(reads)
+
+    one = await push(customers[:1], 22)
+    many = await push(customers[1:], 23)
+    assert many == one, (one, many)
