@@ -14,6 +14,7 @@ import asyncio
 import contextvars
 import logging
 import os
+import re
 import sqlite3
 import time
 import weakref
@@ -80,16 +81,54 @@ class _Deferring:
         self._pending, self._groups = None, None
 
 
+_TARGET = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE)\s+(\w+)", re.IGNORECASE)
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def _combined(writes: list[tuple[str, Sequence[Any]]]) -> tuple[str, list[Any]]:
+    """Single-row writes to distinct tables as one statement: all but the last in ``WITH``
+    (PostgreSQL runs each data-modifying part once, to completion), each one's ``$n``
+    shifted past the parameters before it. Every deferred write is an ``INSERT ... ON
+    CONFLICT`` into its own table or an ``UPDATE`` of one, reading no other table, so on
+    distinct tables the parts cannot see or touch each other's rows: the same effects as
+    sent one by one, in one round trip."""
+    texts: list[str] = []
+    args: list[Any] = []
+    for sql, params in writes:
+        shift = len(args)
+        texts.append(_PARAM.sub(lambda m, by=shift: f"${int(m.group(1)) + by}", sql) if shift else sql)
+        args.extend(params)
+    ctes = ", ".join(f"w{i} AS ({text})" for i, text in enumerate(texts[:-1]))
+    return (f"WITH {ctes} {texts[-1]}" if ctes else texts[-1]), args
+
+
 class _PgConnection(_Deferring, asyncpg.Connection):  # type: ignore[misc]
     """asyncpg's connection (every connection of the pool): each call that sends a
-    statement first sends the deferred ones."""
+    statement first sends the deferred ones. A batch of rows goes as one ``executemany``;
+    consecutive single-row writes to distinct tables (a push's client record, its results
+    and its counter block, written while it holds the counter row) as one statement."""
 
     async def send_deferred(self) -> None:
+        run: list[tuple[str, Sequence[Any]]] = []
+        tables: set[str] = set()
+
+        async def send_run() -> None:
+            if run:
+                sql, args = _combined(run)
+                run.clear()
+                tables.clear()
+                await asyncpg.Connection.execute(self, sql, *args)
+
         for sql, rows in self.take_deferred():
-            if len(rows) == 1:
-                await asyncpg.Connection.execute(self, sql, *rows[0])
-            else:
+            target = _TARGET.match(sql) if len(rows) == 1 else None
+            if target is None or target.group(1).lower() in tables:
+                await send_run()
+            if target is None:
                 await asyncpg.Connection.executemany(self, sql, rows)
+            else:
+                run.append((sql, rows[0]))
+                tables.add(target.group(1).lower())
+        await send_run()
 
 
 def _after_deferred(name: str) -> Callable[..., Any]:

@@ -105,3 +105,41 @@ async def test_a_transaction_rolled_back_outside_the_helpers_drops_its_deferred_
     async with db.engine().transaction():
         await db.run_sql(_PUT, ("own-0", "kept"), defer=True)
     assert await _value("own-0") == "kept"
+
+
+async def test_single_row_writes_to_distinct_tables_go_together_with_the_same_effects(
+    database: Any, settings: Any, monkeypatch: Any
+) -> None:
+    """On PostgreSQL, consecutive one-row deferred writes to distinct tables are sent as one
+    statement (one round trip); a write to a table already in it starts the next. Either
+    way every write takes effect, in order, and one that fails fails its transaction."""
+    import asyncpg
+
+    sent: list[str] = []
+    execute = asyncpg.Connection.execute
+
+    async def counted(self: Any, query: str, *args: Any, **kw: Any) -> Any:
+        sent.append(query)
+        return await execute(self, query, *args, **kw)
+
+    monkeypatch.setattr(asyncpg.Connection, "execute", counted)
+    async with db.write_transaction():
+        sent.clear()
+        await db.run_sql(_UPSERT, ("together-a", "1"), defer=True)
+        await db.run_sql(_LIMIT, ("together-limit", 60, 7), defer=True)
+        await db.run_sql(_UPSERT, ("together-a", "2"), defer=True)  # server_settings again: a new statement
+        await db.run_sql(_LIMIT, ("together-limit-2", 120, 8), defer=True)
+        rows = await db.run_sql("SELECT value FROM server_settings WHERE key = {}", ("together-a",))
+        assert [r["value"] for r in rows] == ["2"]
+        writes = [q for q in sent if q.lstrip().upper().startswith(("WITH", "INSERT"))]
+    assert len(writes) == (2 if settings.is_postgres else 0)  # SQLite runs its deferred writes in its own way
+    async with db.read_transaction():
+        limits = await db.run_sql("SELECT key, hits FROM rate_limits WHERE key LIKE {} ORDER BY key", ("together-%",))
+    assert [(r["key"], r["hits"]) for r in limits] == [("together-limit", 7), ("together-limit-2", 8)]
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        async with db.write_transaction():
+            await db.run_sql(_LIMIT, ("together-kept-out", 60, 1), defer=True)
+            await db.run_sql(_PUT, ("together-a", "3"), defer=True)  # the key exists: fails
+    async with db.read_transaction():
+        assert await db.run_sql("SELECT hits FROM rate_limits WHERE key = {}", ("together-kept-out",)) == []
+    assert await _value("together-a") == "2"
