@@ -432,21 +432,18 @@ class SyncEngine:
     def _observe_mutations(self, mutations: Sequence[Mutation | Malformed], client_id: str | None) -> None:
         """R-HLC-6 for the clocks of the mutations about to be applied (those ``_mutation_clock``
         accepts): the greatest is observed, once. Every stamp the server makes after it is
-        greater than each of them, as if each had been observed in turn."""
-        latest: tuple[int, int, str] | None = None
+        greater than each of them, as if each had been observed in turn. Clock texts order
+        as their values (fixed-width lowercase hex, as R-PUT-2 compares them)."""
+        accepted: list[str] = []
         for m in mutations:
             if isinstance(m, Malformed):
                 continue
             try:
-                parsed = Hlc.parse(m.hlc)
-            except InvalidClock:
+                accepted.append(self._mutation_clock(m, client_id))
+            except Rejection:
                 continue
-            if (client_id is None or parsed.node == client_id) and (
-                latest is None or (parsed.physical, parsed.counter) > latest[:2]
-            ):
-                latest = (parsed.physical, parsed.counter, m.hlc)
-        if latest is not None:
-            self._observe(latest[2], self.now())
+        if accepted:
+            self._observe(max(accepted), self.now())
 
     def _spec(self, table: str) -> TableSpec:
         spec = TABLES.get(table)
