@@ -1,5 +1,5 @@
 import { useEffect, useState } from "preact/hooks";
-import { Link } from "./components/bits";
+import { Link, syncingLabel } from "./components/bits";
 import { getMeta } from "./db";
 import { useOnline, useSyncActivity, useUnsyncedCount, useUser } from "./hooks";
 import { formatNumber, t, type Locale } from "./i18n";
@@ -135,7 +135,7 @@ function TopBar() {
         onClick={() => navigate("/sync")}
         aria-label={t("nav.sync")}
       >
-        {act.running ? t("sync.running") : unsent > 0 ? t("sync.badge", { n: formatNumber(unsent) }) : online ? "✓" : "⚠"}
+        {act.running ? syncingLabel(act) : unsent > 0 ? t("sync.badge", { n: formatNumber(unsent) }) : online ? "✓" : "⚠"}
       </button>
     </header>
   );

@@ -39,6 +39,8 @@ export class FakeServer {
   /** apply the next push but lose its response */
   loseNextResponse = 0;
   failAfterPages: number | null = null;
+  /** called with each pull request as it arrives */
+  onPull: ((body: { cursor: string | null }) => void) | null = null;
   applied = 0;
   bucket = "rep:u1";
 
@@ -207,6 +209,7 @@ export class FakeServer {
       pos = c.p;
     }
     this.pages += 1;
+    this.onPull?.(body);
     if (this.failAfterPages !== null && this.pages > this.failAfterPages) throw new TypeError("network down");
     const high = this.counter;
     const all = [...this.rows.values()].filter((r) => r.seq > pos && r.seq <= high).sort((a, b) => a.seq - b.seq);

@@ -4,6 +4,7 @@ import { getMeta, setMeta } from "../src/db";
 import { parseHlc } from "../src/sync/hlc";
 import { createRows, discardRejected, putFields } from "../src/sync/outbox";
 import { backoffDelay } from "../src/sync/scheduler";
+import { activity } from "../src/sync/status";
 import { restoreConflict } from "../src/writes";
 import { FakeServer } from "./fake-server";
 import { customer, device } from "./helpers";
@@ -198,6 +199,21 @@ describe("sync client against a fake transport", () => {
     server.failAfterPages = null;
     const report = await client.sync();
     expect(report.pulled).toBe(700); // the first page was not fetched again
+    expect(await database.customers.count()).toBe(1200);
+    expect(report.checksumMismatch).toEqual([]);
+  });
+
+  it("asks for the next page while it applies the last one, and counts what it received", async () => {
+    const server = new FakeServer();
+    for (let i = 0; i < 1200; i++) server.serverWrite("customers", `c${i}`, customer(`c${i}`, `Customer ${i}`));
+    const { database, client } = await device(server, { pageLimit: 500 });
+    const receivedWhenAsked: number[] = [];
+    server.onPull = () => receivedWhenAsked.push(activity().received);
+    const report = await client.sync();
+    // the second page is asked for before the first is applied, the third before the second
+    expect(receivedWhenAsked).toEqual([0, 0, 500]);
+    expect(activity().received).toBe(1200);
+    expect(report.pulled).toBe(1200);
     expect(await database.customers.count()).toBe(1200);
     expect(report.checksumMismatch).toEqual([]);
   });

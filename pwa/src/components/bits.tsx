@@ -1,7 +1,8 @@
-/** Small shared pieces: tier badge, in-app link, pending marker. */
+/** Small shared pieces: tier badge, in-app link, pending marker, the syncing label. */
 import type { ComponentChildren } from "preact";
 import type { Customer } from "../db";
-import { t } from "../i18n";
+import { formatNumber, t } from "../i18n";
+import type { SyncActivity } from "../sync/status";
 import { linkClick } from "../router";
 
 export function TierBadge({ customer }: { customer: Pick<Customer, "tier" | "key_account"> }) {
@@ -29,4 +30,9 @@ export function PendingMark() {
       {t("common.pending")}
     </span>
   );
+}
+
+/** "Syncing…", with the records received so far once a pull brings many (an initial sync). */
+export function syncingLabel(act: SyncActivity): string {
+  return act.received > 0 ? t("sync.receiving", { n: formatNumber(act.received) }) : t("sync.running");
 }

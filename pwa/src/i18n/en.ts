@@ -164,6 +164,7 @@ export const en = {
   "sync.never": "never",
   "sync.now": "Sync now",
   "sync.running": "Syncing…",
+  "sync.receiving": "Syncing… {n} received",
   "sync.offline": "Offline. Changes will sync when the network is back.",
   "sync.error": "Last attempt failed: {detail}",
   "sync.rejected": "Refused by the server",

@@ -166,6 +166,7 @@ export const zh: Record<MessageKey, string> = {
   "sync.never": "从未",
   "sync.now": "立即同步",
   "sync.running": "正在同步…",
+  "sync.receiving": "正在同步…已接收 {n} 条",
   "sync.offline": "离线。网络恢复后自动同步。",
   "sync.error": "上次同步失败：{detail}",
   "sync.rejected": "被服务器拒绝",

@@ -1,4 +1,5 @@
 import { useState } from "preact/hooks";
+import { syncingLabel } from "../components/bits";
 import { db, getMeta, type ConflictRow, type OutboxEntry, type UserRow } from "../db";
 import { useOnline, useSyncActivity } from "../hooks";
 import { formatDateTime, formatNumber, t, type MessageKey } from "../i18n";
@@ -56,7 +57,7 @@ export function SyncPanel() {
           onClick={() => void session().syncNow("manual")}
           data-testid="sync-now"
         >
-          {act.running ? t("sync.running") : t("sync.now")}
+          {act.running ? syncingLabel(act) : t("sync.now")}
         </button>
       </section>
 

@@ -3,9 +3,11 @@
 export interface SyncActivity {
   running: boolean;
   phase: "idle" | "push" | "pull" | "verify" | "resync";
+  /** changes of this round's pull applied to the replica so far (shown while it pulls) */
+  received: number;
 }
 
-let state: SyncActivity = { running: false, phase: "idle" };
+let state: SyncActivity = { running: false, phase: "idle", received: 0 };
 const listeners = new Set<(s: SyncActivity) => void>();
 
 export function activity(): SyncActivity {
