@@ -40,7 +40,9 @@ export class FakeServer {
   loseNextResponse = 0;
   failAfterPages: number | null = null;
   /** called with each pull request as it arrives */
-  onPull: ((body: { cursor: string | null }) => void) | null = null;
+  onPull: ((body: { cursor: string | null; limit: number }) => void) | null = null;
+  /** how long each pull's answer takes to arrive (a slow network), in ms */
+  pullDelayMs = 0;
   applied = 0;
   bucket = "rep:u1";
 
@@ -124,7 +126,11 @@ export class FakeServer {
       }
       return res;
     }
-    if (path === "/api/sync/pull") return this.pull(body);
+    if (path === "/api/sync/pull") {
+      const res = this.pull(body);
+      if (this.pullDelayMs) await new Promise((ok) => setTimeout(ok, this.pullDelayMs));
+      return res;
+    }
     return this.problem(404, "not_found", path);
   };
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { LoginRequired, NetworkError } from "../src/api";
 import { getMeta, setMeta } from "../src/db";
 import { parseHlc } from "../src/sync/hlc";
+import { nextPageLimit } from "../src/sync/client";
 import { createRows, discardRejected, putFields } from "../src/sync/outbox";
 import { backoffDelay } from "../src/sync/scheduler";
 import { activity } from "../src/sync/status";
@@ -216,6 +217,29 @@ describe("sync client against a fake transport", () => {
     expect(report.pulled).toBe(1200);
     expect(await database.customers.count()).toBe(1200);
     expect(report.checksumMismatch).toEqual([]);
+  });
+
+  it("asks for larger pages while it waits for them longer than it takes to apply them", async () => {
+    const server = new FakeServer();
+    for (let i = 0; i < 4500; i++) server.serverWrite("customers", `c${i}`, customer(`c${i}`, `Customer ${i}`));
+    const { database, client } = await device(server, { pageLimit: 250 });
+    const limits: number[] = [];
+    server.onPull = (body) => limits.push(body.limit);
+    server.pullDelayMs = 1000; // pages of up to 500 rows apply in far less, even on a busy machine
+    const report = await client.sync();
+    // the first page's wait hid no apply, so it does not count; then each wait doubles the
+    // size, up to the server's maximum (R-LIM-2)
+    expect(limits).toEqual([250, 250, 500, 1000, 2000, 2000]);
+    expect(report.pulled).toBe(4500);
+    expect(await database.customers.count()).toBe(4500);
+    expect(report.checksumMismatch).toEqual([]);
+  }, 30_000);
+
+  it("keeps the page size while pages arrive faster than they are applied", () => {
+    expect(nextPageLimit(500, 10, 120)).toBe(500);
+    expect(nextPageLimit(500, 300, 120)).toBe(1000);
+    expect(nextPageLimit(1500, 300, 120)).toBe(2000);
+    expect(nextPageLimit(2000, 300, 120)).toBe(2000);
   });
 
   it("repairs a replica whose checksum does not match (R-SUM-3)", async () => {

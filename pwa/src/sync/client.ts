@@ -10,6 +10,7 @@ import { applyPage, dropReplica, replicaChecksums } from "./apply";
 import { clientId, nextClock, observeClock, renumberUnsent, restampUnsent, unsentEntries } from "./outbox";
 import {
   MAX_PUSH,
+  MAX_PAGE_LIMIT,
   PAGE_LIMIT,
   PROTOCOL,
   type PullRequest,
@@ -20,6 +21,16 @@ import {
   type WireMutation,
 } from "./protocol";
 import { activity, setActivity } from "./status";
+
+/**
+ * The size of the next pull page (R-LIM-6): twice the last one, up to the server's
+ * maximum, when the device waited longer for a page than it took to apply the one before.
+ * Then the network's round trip, not the device, sets the pace, and larger pages need
+ * fewer of them; on a fast link the default stays.
+ */
+export function nextPageLimit(limit: number, waitedMs: number, appliedMs: number): number {
+  return waitedMs > appliedMs ? Math.min(limit * 2, MAX_PAGE_LIMIT) : limit;
+}
 
 export class UpdateRequired extends Error {
   constructor() {
@@ -159,29 +170,36 @@ export class SyncClient {
    * Pull pages until `more` is false (R-PULL-1), storing the cursor per page (R-CUR-3).
    * The next page is asked for while this one is applied, so a phone's round trip to the
    * server is not added to every page. Its cursor is stored only once its page is applied:
-   * a pull that stops resumes from the last page applied.
+   * a pull that stops resumes from the last page applied. While the device still waits for
+   * pages, their size grows (`nextPageLimit`).
    */
   async pull(): Promise<{ pulled: number; response: PullResponse | null }> {
     let pulled = 0;
     let last: PullResponse | null = null;
+    let limit = this.pageLimit;
+    let appliedMs: number | null = null; // how long the last page took to apply
     const user = await getMeta("user", null, this.database);
     const request = async (cursor: string | null): Promise<PullRequest> => ({
       protocol: PROTOCOL,
       client_id: await clientId(this.database),
       clock: await this.database.transaction("rw", this.database.meta, async () => await nextClock(this.database, this.now())),
       cursor,
-      limit: this.pageLimit,
+      limit,
       today: todayIn(user?.time_zone, new Date(this.now())),
     });
     let next = this.post<PullResponse>("/api/sync/pull", await request(await getMeta("cursor", null, this.database)));
     for (;;) {
+      const asked = performance.now();
       const res = await next;
+      if (appliedMs !== null) limit = nextPageLimit(limit, performance.now() - asked, appliedMs);
       if (res.more) {
         // stamped before the page's transaction starts, which would make the stamp wait for it
         next = this.post<PullResponse>("/api/sync/pull", await request(res.cursor));
         next.catch(() => undefined); // awaited at the top of the loop; if the apply fails, nobody does
       }
+      const applying = performance.now();
       const maxClock = await applyPage(this.database, res.changes, res.cursor);
+      appliedMs = performance.now() - applying;
       if (maxClock) await observeClock(maxClock, this.database, this.now()); // R-HLC-6
       pulled += res.changes.length;
       setActivity({ received: activity().received + res.changes.length });

@@ -3,6 +3,7 @@
 export const PROTOCOL = 1;
 export const MAX_PUSH = 500; // R-LIM-1
 export const PAGE_LIMIT = 500; // R-PULL-1
+export const MAX_PAGE_LIMIT = 2000; // R-LIM-2: the server clamps larger ones
 
 export type WireMutation =
   | { kind: "create"; n: number; hlc: string; table: string; id: string; row: Record<string, unknown> }
