@@ -44,7 +44,7 @@ lint: install ## ruff and mypy (strict on sync/)
 	$(BIN)/ruff check server sync tests bench
 	$(BIN)/mypy
 
-bench: install ## benchmarks (BENCH_ARGS=--quick for a smoke run); results appended to docs/benchmarks.md
+bench: install pwa browser ## benchmarks (BENCH_ARGS=--quick for a smoke run); results appended to docs/benchmarks.md
 	@if [ -x bench/run.sh ]; then bench/run.sh $(BENCH_ARGS); else echo "no benchmarks yet"; fi
 
 soak: install ## thousands of sync simulation runs (in memory, then over HTTP on SQLite)

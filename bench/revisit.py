@@ -303,7 +303,7 @@ async def analyze(database: Database) -> None:
 class RevisitServer:
     """``revisit serve`` on 127.0.0.1 (migrations run at start; scheduler off)."""
 
-    def __init__(self, database: Database, workdir: Path, name: str = "revisit") -> None:
+    def __init__(self, database: Database, workdir: Path, name: str = "revisit", static_dir: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -312,6 +312,7 @@ class RevisitServer:
             "REVISIT_RUN_SCHEDULER": "0",
             "REVISIT_LOGIN_RATE_PER_MINUTE": "1000000",  # the bench logs 200 reps in from one address
             "REVISIT_SYNC_RATE_PER_MINUTE": "1000000",  # a 100k initial sync is 200 pages a run (still counted)
+            **({"REVISIT_STATIC_DIR": str(static_dir)} if static_dir is not None else {}),  # the PWA it serves
         }
         argv = [str(VENV_BIN / "revisit"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--log-level", "warning"]
