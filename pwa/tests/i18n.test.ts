@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { en } from "../src/i18n/en";
 import { zh } from "../src/i18n/zh";
+import { syncingLabel } from "../src/components/bits";
 import { formatMoney, t } from "../src/i18n";
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
@@ -30,5 +31,10 @@ describe("i18n", () => {
     expect(t("sync.pending", { n: 3 }, "zh-CN")).toBe("3 项更改等待同步");
     expect(formatMoney("1234.5", "CNY", "en")).toBe("CN¥1,234.50");
     expect(formatMoney("1234.5", "CNY", "zh-CN")).toBe("¥1,234.50");
+  });
+
+  it("counts the records a sync has received in the syncing label", () => {
+    expect(syncingLabel({ running: true, phase: "push", received: 0 })).toBe("Syncing…");
+    expect(syncingLabel({ running: true, phase: "pull", received: 3500 })).toBe("Syncing… 3,500 received");
   });
 });

@@ -114,9 +114,8 @@ export class SyncClient {
     for (;;) {
       const batch = await unsentEntries(this.database, MAX_PUSH);
       if (batch.length === 0) return { pushed, rejected };
-      await this.database.transaction("rw", this.database.outbox, async () => {
-        for (const e of batch) await this.database.outbox.update(e.key!, { status: "sent", attempts: e.attempts + 1 });
-      });
+      // one request per write, not one awaited per entry (a day offline can queue hundreds)
+      await this.database.outbox.bulkUpdate(batch.map((e) => ({ key: e.key!, changes: { status: "sent", attempts: e.attempts + 1 } })));
       const body: PushRequest = {
         protocol: PROTOCOL,
         client_id: await clientId(this.database),
@@ -144,24 +143,24 @@ export class SyncClient {
       }
       retries = 0;
       const byN = new Map(batch.map((e) => [e.n, e]));
-      await this.database.transaction("rw", this.database.outbox, async () => {
-        for (const r of res.results) {
-          const e = byN.get(r.n);
-          if (!e) continue;
-          if (r.status === "rejected") {
-            // R-PUSH-7: refused items wait for the user (fix or discard), never dropped.
-            rejected += 1;
-            await this.database.outbox.update(e.key!, {
-              status: "rejected",
-              code: r.code ?? "rejected",
-              message: r.message ?? "",
-            });
-          } else {
-            pushed += 1;
-            await this.database.outbox.delete(e.key!);
-          }
+      const acknowledged: number[] = [];
+      const refused: Array<{ key: number; changes: Partial<OutboxEntry> }> = [];
+      for (const r of res.results) {
+        const e = byN.get(r.n);
+        if (!e) continue;
+        if (r.status === "rejected") {
+          // R-PUSH-7: refused items wait for the user (fix or discard), never dropped.
+          refused.push({ key: e.key!, changes: { status: "rejected", code: r.code ?? "rejected", message: r.message ?? "" } });
+        } else {
+          acknowledged.push(e.key!);
         }
+      }
+      await this.database.transaction("rw", this.database.outbox, async () => {
+        await this.database.outbox.bulkUpdate(refused);
+        await this.database.outbox.bulkDelete(acknowledged);
       });
+      pushed += acknowledged.length;
+      rejected += refused.length;
       if (res.results.length === 0) return { pushed, rejected }; // nothing acknowledged: avoid a loop
     }
   }
