@@ -19,6 +19,12 @@ profile per run (an empty IndexedDB, a new device). Timed, per run:
   timed) written into a bare IndexedDB object store with plain ``put``, one transaction
   of 500 rows per page as the PWA commits them. No Dexie, no rules, no network, no UI.
 
+- **PouchDB in the same browser** (``pouchdb`` 9.0.0's browser build from ``bench/peers``,
+  its default IndexedDB adapter): ``PouchDB.replicate`` of the same 10,000 records from
+  ``pouchdb-server --in-memory`` (its fastest storage), batches of 500, into a new local
+  database, timed in the page from the call to its end. It is what a team would
+  otherwise put on the phone; its time includes no sign-in and no verification.
+
 ``--ab DIR`` serves another build of the PWA (say an older checkout's ``pwa/dist``) from a
 second server on the same database, alternated run by run, so the two are compared in
 one run. Not a test: it prints figures, and with ``--append`` adds them to
@@ -39,8 +45,9 @@ from typing import Any
 
 import httpx
 
+from bench import data, peers
 from bench import revisit as rv
-from bench.common import ROOT, git_commit, machine_facts, scratch_dir, utc_now
+from bench.common import PEERS, ROOT, git_commit, machine_facts, scratch_dir, utc_now
 
 DOC = ROOT / "docs" / "benchmarks.md"
 DIST = ROOT / "pwa" / "dist"
@@ -48,6 +55,8 @@ CHROMIUM = os.environ.get("REVISIT_CHROMIUM", shutil.which("chromium") or "/usr/
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
+POUCH_LABEL = "PouchDB 9.0.0 in Chromium"
+POUCH_REP = "9a8b7c6d-0000-4000-8000-00000000beef"  # the records of the rep, as in bench.run
 
 # the rows of the rep's bucket in the replica (every replica table, by the `_b` index)
 COUNT_JS = """async (bucket) => {
@@ -90,6 +99,47 @@ FLOOR_JS = """async ([token, page]) => {
 }"""
 
 
+POUCH_JS = PEERS / "node_modules" / "pouchdb" / "dist" / "pouchdb.min.js"
+POUCH_PAGE = "/_bench_pouchdb.html"  # served by the browser itself (a route), at pouchdb-server's origin
+POUCH_REPLICATE_JS = """async ([url, batch]) => {
+  const local = new PouchDB('bench-' + crypto.randomUUID());
+  const t0 = performance.now();
+  const res = await PouchDB.replicate(url, local, {batch_size: batch});
+  const ms = performance.now() - t0;
+  const info = await local.info();
+  const adapter = local.adapter;
+  await local.destroy();
+  if (!res.ok) throw new Error('replication failed: ' + JSON.stringify(res.errors));
+  return [info.doc_count, ms, adapter];
+}"""
+
+
+def _pouch_run(browser: Any, pouch: peers.PouchServer, db: str, page_size: int, latency: int) -> tuple[float, int, str]:
+    """PouchDB's browser build replicating ``db`` into a new IndexedDB database, in a page
+    of pouchdb-server's own origin (so no CORS), the script served by the browser."""
+    context = browser.new_context(base_url=pouch.base)
+    try:
+        context.route(f"{pouch.base}{POUCH_PAGE}", lambda route: route.fulfill(
+            content_type="text/html", body="<!doctype html><script src='/_bench_pouchdb.min.js'></script>"))
+        context.route(f"{pouch.base}/_bench_pouchdb.min.js", lambda route: route.fulfill(
+            content_type="text/javascript", path=str(POUCH_JS)))
+        page = context.new_page()
+        if latency:
+            _emulate_latency(context, page, latency)
+        page.goto(POUCH_PAGE)
+        held, ms, adapter = page.evaluate(POUCH_REPLICATE_JS, [pouch.db_url(db), page_size])
+        return float(ms), int(held), str(adapter)
+    finally:
+        context.close()
+
+
+def _emulate_latency(context: Any, page: Any, latency: int) -> None:
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions",
+             {"offline": False, "latency": latency, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
 async def _prepare(work: Path, records: int) -> tuple[rv.Database, tuple[str, str, str]]:
     database = rv.new_database("sqlite", work, "pwa")
     await rv.open_db(database, work)
@@ -106,10 +156,7 @@ def _first_sync(browser: Any, base: str, username: str, bucket: str, latency: in
     try:
         page = context.new_page()
         if latency:
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.emulateNetworkConditions",
-                     {"offline": False, "latency": latency, "downloadThroughput": -1, "uploadThroughput": -1})
+            _emulate_latency(context, page, latency)
         page.goto("/")
         page.get_by_test_id("login-username").fill(username)
         page.get_by_test_id("login-password").fill(rv.PASSWORD)
@@ -138,7 +185,13 @@ def run(args: argparse.Namespace) -> str:
         servers = [rv.RevisitServer(database, work, f"pwa{i}", static_dir=dist) for i, (_, dist) in enumerate(builds)]
         times: dict[tuple[str, int], list[float]] = {}
         floor: list[float] = []
+        pouch: peers.PouchServer | None = None
+        adapter = "?"
         try:
+            if args.pouch:
+                pouch = peers.PouchServer(work / "pouch", in_memory=True)
+                pouch.create_db("visits")
+                pouch.seed("visits", data.records(args.records, POUCH_REP))
             from playwright.sync_api import sync_playwright
 
             token = httpx.post(servers[0].base + "/api/auth/login",
@@ -154,6 +207,13 @@ def run(args: argparse.Namespace) -> str:
                             if run_no:
                                 times.setdefault((label, latency), []).append(ms)
                             print(f"run {run_no}: {label}, latency {latency} ms: {ms:,.0f} ms ({held:,} rows)", flush=True)
+                        if pouch is not None:
+                            ms, held, adapter = _pouch_run(browser, pouch, "visits", args.page, latency)
+                            if held != args.records:
+                                raise RuntimeError(f"PouchDB replicated {held} of {args.records} documents")
+                            if run_no:
+                                times.setdefault((POUCH_LABEL, latency), []).append(ms)
+                            print(f"run {run_no}: PouchDB ({adapter}), latency {latency} ms: {ms:,.0f} ms", flush=True)
                     context = browser.new_context(base_url=servers[0].base)
                     page = context.new_page()
                     page.goto("/api/health")
@@ -166,6 +226,8 @@ def run(args: argparse.Namespace) -> str:
         finally:
             for server in servers:
                 server.stop()
+            if pouch is not None:
+                pouch.stop()
             database.drop()
     base_floor = statistics.median(floor)
     facts = machine_facts()
@@ -181,12 +243,19 @@ def run(args: argparse.Namespace) -> str:
         "| measurement | build | added latency | median ms | records per second | runs (ms) | ratio to the floor |",
         "| --- | --- | ---: | ---: | ---: | --- | ---: |",
     ]
-    for (label, latency), runs in times.items():
+    for (label, latency), runs in sorted(times.items(), key=lambda kv: (kv[0][1], kv[0][0] == POUCH_LABEL)):
         med = statistics.median(runs)
-        lines.append(f"| PWA first sync (sign in → checksums verified) | {label} | {latency} ms | {med:,.0f} | "
+        what = (f"PouchDB `replicate` from pouchdb-server (memory), `{adapter}` adapter" if label == POUCH_LABEL
+                else "PWA first sync (sign in → checksums verified)")
+        lines.append(f"| {what} | {label} | {latency} ms | {med:,.0f} | "
                      f"{args.records / med * 1000:,.0f} | {', '.join(f'{x:.0f}' for x in runs)} | {med / base_floor:.2f}× |")
     lines.append(f"| floor: IndexedDB `put`, one transaction per {args.page} rows | — | — | {base_floor:,.0f} | "
                  f"{args.records / base_floor * 1000:,.0f} | {', '.join(f'{x:.0f}' for x in floor)} | 1.00× |")
+    if any(label == POUCH_LABEL for label, _ in times):
+        for latency in latencies:
+            ours, theirs = times[("this checkout", latency)], times[(POUCH_LABEL, latency)]
+            lines.append(f"\nAt {latency} ms added latency PouchDB takes "
+                         f"{statistics.median(theirs) / statistics.median(ours):.2f}× the time of this checkout's PWA.")
     if args.ab:
         for latency in latencies:
             a, b = times[("this checkout", latency)], times[("--ab build", latency)]
@@ -202,11 +271,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--page", type=int, default=500, help="the pull page size of the PWA (its default)")
     parser.add_argument("--latency", default="0,100,300", help="comma list of added latencies in ms (default 0,100,300)")
     parser.add_argument("--ab", help="another PWA build directory to alternate with this checkout's pwa/dist")
+    parser.add_argument("--no-pouch", dest="pouch", action="store_false",
+                        help="leave out PouchDB in the browser (needs bench/peers installed: npm ci there)")
     parser.add_argument("--quick", action="store_true", help="1,000 records, 1 run: a smoke test")
     parser.add_argument("--append", action="store_true", help="append the table to docs/benchmarks.md")
     args = parser.parse_args(argv)
     if args.quick:
         args.records, args.runs = 1_000, 1
+    if args.pouch and not POUCH_JS.is_file():
+        raise SystemExit(f"no {POUCH_JS} (cd bench/peers && npm ci), or pass --no-pouch")
     text = run(args)
     print("\n" + text)
     if args.append:
