@@ -18,7 +18,6 @@ profile per run (an empty IndexedDB, a new device). Timed, per run:
 - **The floor**: the very rows the PWA stores (fetched from the pull API first, not
   timed) written into a bare IndexedDB object store with plain ``put``, one transaction
   of 500 rows per page as the PWA commits them. No Dexie, no rules, no network, no UI.
-
 - **PouchDB in the same browser** (``pouchdb`` 9.0.0's browser build from ``bench/peers``,
   its default IndexedDB adapter): ``PouchDB.replicate`` of the same 10,000 records from
   ``pouchdb-server --in-memory`` (its fastest storage), batches of 500, into a new local
@@ -251,7 +250,7 @@ def run(args: argparse.Namespace) -> str:
                      f"{args.records / med * 1000:,.0f} | {', '.join(f'{x:.0f}' for x in runs)} | {med / base_floor:.2f}× |")
     lines.append(f"| floor: IndexedDB `put`, one transaction per {args.page} rows | — | — | {base_floor:,.0f} | "
                  f"{args.records / base_floor * 1000:,.0f} | {', '.join(f'{x:.0f}' for x in floor)} | 1.00× |")
-    if any(label == POUCH_LABEL for label, _ in times):
+    if args.pouch:
         for latency in latencies:
             ours, theirs = times[("this checkout", latency)], times[(POUCH_LABEL, latency)]
             lines.append(f"\nAt {latency} ms added latency PouchDB takes "
