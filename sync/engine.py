@@ -66,7 +66,6 @@ from sync.store import (
     Head,
     ReadTx,
     Row,
-    StaleReads,
     StoredChange,
     SyncStore,
     WireRow,
@@ -279,7 +278,6 @@ class SyncEngine:
         self.max_clock_ahead_ms = max_clock_ahead_ms
         self.background = Background()  # work a request starts and does not wait for
         self.read_ahead = ReadAhead(read_ahead, self.background)  # the next pull page of that many devices
-        self.stale_pushes = 0  # pushes run twice: another writer changed what they read first
 
     async def settle(self) -> None:
         """Until the work requests started and did not wait for is done: pull pages being
@@ -340,24 +338,8 @@ class SyncEngine:
     async def _push_tx(
         self, actor: Actor, client_id: str, mutations: Sequence[Mutation | Malformed], now: dt.datetime
     ) -> tuple[list[MutationResult], int]:
-        try:
-            return await self._push_once(actor, client_id, mutations, now, read_first=True)
-        except StaleReads:  # another writer changed what it read first: again, the counter taken first
-            self.stale_pushes += 1
-            return await self._push_once(actor, client_id, mutations, now, read_first=False)
-
-    async def _push_once(
-        self, actor: Actor, client_id: str, mutations: Sequence[Mutation | Malformed], now: dt.datetime,
-        *, read_first: bool,
-    ) -> tuple[list[MutationResult], int]:
-        """The push's transaction. It reads the client's record and what the mutations name
-        (``_prepare``) before it takes the change counter (``WriteTx.lock``); nothing it
-        answers or writes is decided before then."""
-        async with self.store.write(read_first=read_first) as tx:
+        async with self.store.write() as tx:
             client = await tx.get_client(client_id)
-            ctx = WriteContext(self, tx, actor, now, client_id)
-            await self._prepare(ctx, [m for m in mutations if m.n > (client.last_n if client else 0)])
-            await tx.lock()
             _check_owner(client, str(actor.user_id))  # R-PUSH-1
             if client is None:
                 client = ClientState(client_id, str(actor.user_id))
@@ -368,6 +350,8 @@ class SyncEngine:
                     f"expected mutation number {client.last_n + 1}",
                     expected=client.last_n + 1,
                 )
+            ctx = WriteContext(self, tx, actor, now, client_id)
+            await self._prepare(ctx, [m for m in mutations if m.n > client.last_n])
             results: list[MutationResult] = []
             for m in mutations:
                 if m.n <= client.last_n:  # R-PUSH-5

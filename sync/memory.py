@@ -103,9 +103,6 @@ class _Tx:
 
     # --- write side -------------------------------------------------------------------
 
-    async def lock(self) -> None:
-        return None  # ``write`` holds the store's one lock from its start
-
     async def next_seq(self) -> int:
         self.s.counter += 1
         return self.s.counter
@@ -180,7 +177,7 @@ class MemoryStore:
             yield _Tx(self.state)
 
     @asynccontextmanager
-    async def write(self, *, read_first: bool = False) -> AsyncIterator[_Tx]:  # one lock for everything
+    async def write(self) -> AsyncIterator[_Tx]:
         async with self._lock:
             before = self.state.shallow_copy()
             try:

@@ -92,28 +92,12 @@ class ReadTx(Protocol):
         ...
 
 
-class StaleReads(Exception):
-    """Raised by ``WriteTx.lock`` of a transaction opened with ``write(read_first=True)``:
-    another writer changed what it read before it took the change counter. Everything is
-    rolled back; the caller runs the transaction again with ``write()``, which cannot raise it."""
-
-
 class WriteTx(ReadTx, Protocol):
     """A write transaction that holds the change counter (R-CUR-1) until it ends; it reads
     what it has written (``head`` gives the buckets' stats it is about to add to).
 
     Leaving the context normally commits; an exception rolls everything back.
     """
-
-    async def lock(self) -> None:
-        """Take the change counter now if the transaction does not hold it yet.
-
-        ``write()`` takes it at once, and then this does nothing. ``write(read_first=True)``
-        lets a store put it off: before ``lock``, the transaction may only call ``get_client``,
-        ``get``, ``prefetch`` and the reads the cadence's preload makes through them; a store
-        that puts it off checks, once it holds the counter, that no other writer has changed
-        what those reads saw (else ``StaleReads``). Any other call takes the counter first."""
-        ...
 
     async def next_seq(self) -> int: ...
     async def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
@@ -148,10 +132,7 @@ class WriteTx(ReadTx, Protocol):
 
 class SyncStore(Protocol):
     def read(self) -> AbstractAsyncContextManager[ReadTx]: ...
-    def write(self, *, read_first: bool = False) -> AbstractAsyncContextManager[WriteTx]:
-        """A write transaction; with ``read_first`` it may make its first reads before it takes
-        the change counter (``WriteTx.lock``), so writers wait for each other less."""
-        ...
+    def write(self) -> AbstractAsyncContextManager[WriteTx]: ...
 
     async def record_pull(
         self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime

@@ -9,8 +9,6 @@ verify) are ``server.db.read_transaction``: on SQLite, connections kept open bet
 Ordering of commits (R-CUR-1): ``write()`` first increments the ``sync_counter`` row.
 On PostgreSQL that row lock is held until commit, on SQLite the transaction is
 ``BEGIN IMMEDIATE``; either way writers are serialized, so seq order is commit order.
-A push on PostgreSQL (``write(read_first=True)``) makes its first reads before it takes the
-row and checks them once it holds it (``_Writer``), so writers hold it for fewer round trips.
 """
 
 from __future__ import annotations
@@ -37,7 +35,7 @@ from sync import checksum
 from sync.buckets import GLOBAL
 from sync.ids import canonical
 from sync.schema import CENTS, CUSTOMER_CHILDREN, CUSTOMER_DATA, GLOBAL_TABLES, TABLES
-from sync.store import BucketStats, ClientState, Head, Row, StaleReads, StoredChange, WireRow
+from sync.store import BucketStats, ClientState, Head, Row, StoredChange, WireRow
 
 EPOCH_KEY = "sync_epoch"  # shared with server/backup.py, which changes it on restore
 
@@ -465,26 +463,6 @@ async def _rows_json(wanted: Mapping[str, Sequence[str]]) -> dict[tuple[str, str
 _ROWS_PER_READ = 512
 
 
-def _after_lock(method: Any) -> Any:
-    """A ``_Writer`` method that needs the change counter: it takes it first (``lock``)."""
-
-    @functools.wraps(method)
-    async def call(self: _Writer, *args: Any, **kwargs: Any) -> Any:
-        if self.first is None:
-            await self.lock()
-        return await method(self, *args, **kwargs)
-
-    call.after_lock = True  # type: ignore[attr-defined]
-    return call
-
-
-_COUNTER = "SELECT value FROM sync_counter WHERE name = 'changes'"
-_GET_CLIENT_AND_COUNTER = (
-    f"SELECT ({_COUNTER}) AS counter, {', '.join(f'c.{c}' for c in _CLIENT_COLUMNS)} "
-    "FROM (SELECT 1 AS one) AS o LEFT JOIN sync_clients AS c ON c.client_id = {}"
-)
-
-
 class _Writer(_Reader):
     """A write transaction holding the counter row (R-CUR-1).
 
@@ -495,99 +473,26 @@ class _Writer(_Reader):
     (``load_histories``) it keeps up to date as it writes visits and plans (``history.py``).
     Results of a push (``save_result``) are written together before commit (nothing reads
     them in the transaction that made them, except ``get_result``, which writes them first).
-
-    Reads first (``write(read_first=True)``, PostgreSQL): until ``lock`` takes the counter
-    row, only ``get_client``, ``get``, ``prefetch`` and ``load_histories`` (and
-    ``latest_visit_and_plans`` through it) run, and each notes what it read: rows by id,
-    the customers whose visits and plans it read, client records. The first of them also
-    reads the counter (``read_at``). Every row written by a writer that committed since has
-    a seq above it, so once ``lock`` holds the row, one statement finds whether any of
-    those was written since: ``StaleReads``. Every other method takes the counter first
-    (``_after_lock``).
     """
 
-    def __init__(self) -> None:
-        self.first: int | None = None  # the first seq of the block taken by ``lock``
-        self._next = 0
-        self.last_seq = -1
+    def __init__(self, first_seq: int) -> None:
+        self._next = first_seq
+        self.last_seq = first_seq - 1
         self._known: dict[tuple[str, str], bytes | None] = {}  # msgspec JSON of the row, None: absent
         self._results: dict[str, str] = {}
         self._histories: dict[str, History] = {}  # customer id -> what the cadence reads of it
-        self.read_at: int | None = None  # the counter before the first read made before ``lock``
-        self._read_rows: dict[str, set[str]] = {}  # table -> ids read before ``lock`` (present or not)
-        self._read_customers: set[str] = set()  # customers whose visits and plans were read before it
-        self._read_clients: dict[str, ClientState | None] = {}
 
-    async def lock(self) -> None:
-        if self.first is not None:
-            return
-        rows = await _q("UPDATE sync_counter SET value = value + 1 WHERE name = 'changes' RETURNING value")
-        self.first = self._next = int(rows[0]["value"])
-        self.last_seq = self.first - 1
-        if self.read_at is not None and await self._written_since_read():
-            raise StaleReads(f"rows read at change {self.read_at} were written before change {self.first}")
-
-    async def _read_first(self) -> bool:
-        """Whether this read comes before ``lock`` (then it is noted); the counter first."""
-        if self.first is not None:
-            return False
-        if self.read_at is None:
-            self.read_at = int((await _q(_COUNTER))[0]["value"])
-        return True
-
-    async def _written_since_read(self) -> bool:
-        """One statement, a fresh snapshot now that the counter row is held: has anything read
-        before ``lock`` been written since ``read_at``?"""
-        branches: list[str] = []
-        args: list[Any] = []
-        wanted = [(table, "id", ids) for table, ids in sorted(self._read_rows.items())]
-        wanted += [(table, "customer_id", self._read_customers) for table in ("visits", "planned_revisits")]
-        for table, column, ids in wanted:
-            for chunk in chunks(sorted(ids), _ROWS_PER_READ):
-                keys = _padded(chunk)
-                branches.append(f"SELECT 1 FROM {table} WHERE {column} IN ({_placeholders(len(keys))}) AND seq > {{}}")
-                args += [*keys, self.read_at]
-        for client_id, state in self._read_clients.items():
-            if state is None:
-                branches.append("SELECT 1 FROM sync_clients WHERE client_id = {}")
-                args.append(client_id)
-            else:
-                branches.append("SELECT 1 FROM sync_clients WHERE client_id = {} AND (last_n <> {} OR user_id <> {})")
-                args += [client_id, state.last_n, canonical(state.user_id)]
-        if not branches:
-            return False
-        rows = await _q(f"SELECT EXISTS ({' UNION ALL '.join(branches)}) AS written", *args)
-        return bool(rows[0]["written"])
-
-    head = _after_lock(_Reader.head)
-    changes = _after_lock(_Reader.changes)
-    region_ids = _after_lock(_Reader.region_ids)
-    today_plan = _after_lock(_Reader.today_plan)
-
-    @_after_lock
     async def next_seq(self) -> int:
         seq = self._next
         self._next += 1
         self.last_seq = seq
         return seq
 
-    async def get_client(self, client_id: str) -> ClientState | None:
-        if self.first is not None:
-            return await super().get_client(client_id)
-        rows = await _q(_GET_CLIENT_AND_COUNTER, client_id)  # the counter and the record in one snapshot
-        if self.read_at is None:
-            self.read_at = int(rows[0]["counter"])
-        client = _client_state(rows[0]) if rows[0]["client_id"] is not None else None
-        self._read_clients[client_id] = client
-        return client
-
     async def get(self, table: str, row_id: str) -> Row | None:
         key = (table, canonical(row_id))
         if key in self._known:
             known = self._known[key]
             return None if known is None else cast(Row, _decode_row(known))
-        if await self._read_first():
-            self._read_rows.setdefault(table, set()).add(key[1])
         # the stored values, not the kept JSON: ``touch`` reads a row just written outside the engine
         row = await super().get(table, key[1])
         self._known[key] = None if row is None else _encode_row(row)
@@ -605,9 +510,6 @@ class _Writer(_Reader):
                 continue
             if key not in self._known:
                 by_table.setdefault(table, set()).add(key[1])
-        if by_table and await self._read_first():
-            for table, ids in by_table.items():
-                self._read_rows.setdefault(table, set()).update(ids)
         found = await _rows_json({table: sorted(ids) for table, ids in by_table.items()})
         for table, ids in by_table.items():
             for row_id in ids:
@@ -645,9 +547,6 @@ class _Writer(_Reader):
         each customer's latest live visit id (None: none)."""
         postgres = isinstance(SyncCounter._meta.db, PostgresEngine)
         wanted = {canonical(c): {canonical(p) for p in ids} for c, ids in plan_ids.items()}
-        if wanted and await self._read_first():
-            self._read_customers.update(wanted)
-            self._read_rows.setdefault("planned_revisits", set()).update(*wanted.values())
         for chunk in chunks(sorted(wanted), 100):
             ids = sorted(set().union(*(wanted[c] for c in chunk))) or [chunk[0]]  # a customer's id names no plan
             customers = _padded([canonical(c) for c in chunk])
@@ -667,7 +566,6 @@ class _Writer(_Reader):
         latest = {c: self._histories[c].latest for c in wanted}
         return {c: None if visit is None else str(visit["id"]) for c, visit in latest.items()}
 
-    @_after_lock
     async def save(self, table: str, row: Row) -> None:
         self._known.pop((table, canonical(row["id"])), None)
         if table in ("visits", "planned_revisits") and self._histories:
@@ -677,7 +575,6 @@ class _Writer(_Reader):
                 del self._histories[customer]
         await _defer(_UPSERT[table], *_db_values(table, row), *wire.values(table, row), grouped=True)
 
-    @_after_lock
     async def customer_rows(self, customer_id: str) -> list[tuple[str, Row]]:
         out: list[tuple[str, Row]] = []
         for table in CUSTOMER_CHILDREN:
@@ -687,7 +584,6 @@ class _Writer(_Reader):
             out.extend((table, _row(table, r)) for r in rows)
         return out
 
-    @_after_lock
     async def add_removal(self, bucket: str, seq: int, table: str, row_id: str) -> None:
         await _defer(
             "INSERT INTO sync_removals (bucket, seq, tbl, row_id) VALUES ({}, {}, {}, {})",
@@ -698,7 +594,6 @@ class _Writer(_Reader):
             grouped=True,
         )
 
-    @_after_lock
     async def set_bucket_stats(self, bucket: str, stats: BucketStats) -> None:
         await _defer(
             "INSERT INTO sync_buckets (bucket, count, checksum, compacted_through) VALUES ({}, {}, {}, {}) "
@@ -711,21 +606,17 @@ class _Writer(_Reader):
             grouped=True,  # one row per bucket, written once per ``flush``: the buckets of a push in one batch
         )
 
-    @_after_lock
     async def save_client(self, state: ClientState, now: dt.datetime) -> None:
         await _save_client(state, now)
 
-    @_after_lock
     async def get_result(self, client_id: str, n: int) -> bytes | None:
         await self.flush_results()
         rows = await _q("SELECT result FROM sync_results WHERE key = {}", f"{client_id}:{n}")
         return rows[0]["result"].encode() if rows else None
 
-    @_after_lock
     async def save_result(self, client_id: str, n: int, result: bytes) -> None:
         self._results[f"{client_id}:{n}"] = result.decode()
 
-    @_after_lock
     async def flush_results(self) -> None:
         """Write the results kept by ``save_result``: one statement per 300."""
         if not self._results:
@@ -740,12 +631,10 @@ class _Writer(_Reader):
                 *(v for key, result in chunk for v in (key, result, now)),
             )
 
-    @_after_lock
     async def user_of_client(self, client_id: str) -> str | None:
         rows = await _q("SELECT user_id FROM sync_clients WHERE client_id = {}", client_id)
         return str(rows[0]["user_id"]) if rows else None
 
-    @_after_lock
     async def gift_value(
         self, customer_id: str, item_id: str, start: dt.datetime, end: dt.datetime, exclude_id: str
     ) -> Decimal:
@@ -761,7 +650,6 @@ class _Writer(_Reader):
         )
         return sum((Decimal(str(r["unit_value"] or 0)) * int(r["quantity"]) for r in rows), Decimal(0))
 
-    @_after_lock
     async def stock_level(self, rep_id: str, item_id: str) -> int:
         rows = await _q(
             "SELECT COALESCE(SUM(delta), 0) AS total FROM stock_movements WHERE rep_id = {} "
@@ -851,19 +739,16 @@ class PiccoloSyncStore:
             yield _Reader()
 
     @asynccontextmanager
-    async def write(self, *, read_first: bool = False) -> AsyncIterator[_Writer]:
-        """``read_first`` on PostgreSQL only: SQLite's writers take turns from ``BEGIN
-        IMMEDIATE`` on anyway, and a transaction nested in another may hold the counter row."""
-        pg = SyncCounter._meta.db
-        read_first = read_first and isinstance(pg, PostgresEngine) and pg.current_transaction.get() is None
+    async def write(self) -> AsyncIterator[_Writer]:
         async with db.write_transaction():
-            writer = _Writer()
-            if not read_first:
-                await writer.lock()
+            rows = await _q(
+                "UPDATE sync_counter SET value = value + 1 WHERE name = 'changes' RETURNING value"
+            )
+            first = int(rows[0]["value"])
+            writer = _Writer(first)
             yield writer
-            await writer.lock()  # a transaction that took no seq still moves the counter
             await writer.flush_results()
-            if writer.last_seq > cast(int, writer.first):  # hand out the whole block before commit
+            if writer.last_seq > first:  # hand out the whole block before commit
                 await _defer("UPDATE sync_counter SET value = {} WHERE name = 'changes'", writer.last_seq)
 
     async def record_pull(self, client_id: str, user_id: str, pulled_seq: int, now: dt.datetime) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +25,6 @@ from sync.messages import (
     SyncError,
     push_request_decoder,
 )
-from sync.store import StaleReads
 from sync.transport import EngineTransport
 
 NOW = dt.datetime(2026, 11, 25, 2, 0, tzinfo=dt.UTC)
@@ -208,34 +205,6 @@ async def test_client_id_of_another_user(w: W) -> None:
     with pytest.raises(SyncError) as e:
         await w.push(w.rep2, "devA_0001", Create(2, w.tick("devA_0001"), "notes", uid(), {}))
     assert e.value.code == "client_mismatch"
-
-
-async def test_a_push_whose_first_reads_went_stale_runs_again_and_applies_once(w: W, monkeypatch: Any) -> None:
-    """R-CUR-1: a store that lets a push read before it takes the counter
-    (``write(read_first=True)``) may find those reads stale when it takes it. The engine
-    then runs the push again, counter first, and the device gets one answer."""
-    write = w.store.write
-    runs: list[bool] = []
-
-    @asynccontextmanager
-    async def stale_once(*, read_first: bool = False) -> AsyncIterator[Any]:
-        runs.append(read_first)
-        async with write(read_first=read_first) as tx:
-            if len(runs) == 1:
-                async def stale() -> None:
-                    raise StaleReads("another writer came between")
-
-                monkeypatch.setattr(tx, "lock", stale)
-            yield tx
-
-    monkeypatch.setattr(w.store, "write", stale_once)
-    note = w.create("devA_0001", "notes", {"customer_id": w.customer, "body": "once"})
-    resp = await w.push(w.rep, "devA_0001", note)
-    assert runs == [True, False]
-    assert ([r.status for r in resp.results], resp.last_n) == (["applied"], 1)
-    assert w.engine.stale_pushes == 1
-    bodies = [r["body"] for r in w.store.state.tables["notes"].values()]
-    assert bodies == ["once"]
 
 
 async def test_create_existing_id_is_duplicate(w: W) -> None:
