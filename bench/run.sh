@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: benchmarks of issue 7 and the load test of issue 8 (not tests), then the
-# PWA's initial sync in Chromium (bench/pwa.py). Arguments pass through to bench.run, e.g.
+# PWA's initial sync in Chromium (bench/pwa.py) and the scale curves (bench/curves.py).
+# Arguments pass through to bench.run, e.g.
 # `bench/run.sh --quick` or `make bench BENCH_ARGS=--quick`; with `--only`, bench.run alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,5 @@ for arg in "$@"; do
     --quick) quick="--quick" ;;
   esac
 done
-exec .venv/bin/python -m bench.pwa --append $quick
+.venv/bin/python -m bench.pwa --append $quick
+exec .venv/bin/python -m bench.curves --append $quick
