@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 
+from server import db
 from server.tables import ServerSetting
 
 
@@ -25,8 +26,9 @@ async def get_or_create(key: str, factory: Callable[[], str]) -> str:
 
 
 async def set_value(key: str, value: str) -> None:
-    await ServerSetting.delete().where(ServerSetting.key == key)
-    await ServerSetting.insert(ServerSetting(key=key, value=value))
+    async with db.write_transaction():  # one write: never the key deleted and not yet set
+        await ServerSetting.delete().where(ServerSetting.key == key)
+        await ServerSetting.insert(ServerSetting(key=key, value=value))
 
 
 def token_urlsafe() -> str:
