@@ -658,6 +658,14 @@ def _checkpointer() -> _Checkpointer:
 # --- raw SQL ----------------------------------------------------------------------------------
 
 
+async def run_script(sql: str) -> None:
+    """PostgreSQL: statements without parameters (``SET ...; SET ...``) in one round trip,
+    on the current transaction's connection (the simple query protocol)."""
+    tx = engine().current_transaction.get()
+    assert tx is not None, "run_script runs inside a transaction"
+    await tx.connection.execute(sql)
+
+
 async def run_sql(
     sql: str, args: Sequence[Any], *, as_dicts: bool = True, defer: bool = False, grouped: bool = False
 ) -> Sequence[Any]:

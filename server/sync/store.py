@@ -726,6 +726,16 @@ def _pull_log() -> _PullLog:
     return db.per_loop(_PULL_LOGS, _PullLog)
 
 
+# PostgreSQL plans a prepared statement anew for its first five runs, then may keep one
+# generic plan for any arguments. For a page of ``changes`` that plan scanned the ``seq``
+# index of the whole table and filtered by owner: fine while the page fills from the
+# bucket's own dense range, but the last page of a bucket (and every incremental pull)
+# runs to the high-water mark, through every other bucket's rows. A 1,000-record bucket
+# beside 143,000 other rows: 5-13 ms for its last page until the fifth pull, then 70-110 ms
+# (docs/benchmarks.md). A pull's statements are therefore planned for their arguments.
+_PG_READ = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ; SET LOCAL plan_cache_mode = force_custom_plan"
+
+
 class PiccoloSyncStore:
     """The server's store; stateless, so every process can build its own."""
 
@@ -735,7 +745,7 @@ class PiccoloSyncStore:
         SQLite (WAL) a read transaction sees one snapshot from its first read."""
         async with db.read_transaction():
             if isinstance(db.engine(), PostgresEngine):
-                await _q("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                await db.run_script(_PG_READ)
             yield _Reader()
 
     @asynccontextmanager

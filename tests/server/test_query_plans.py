@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from server import db
 from server.sync.store import _histories_sql
 
@@ -42,3 +44,22 @@ async def test_open_plans_are_found_by_customer_not_by_status(database: Any) -> 
     plan = await _plan(128, 256)
     assert "planned_revisits_customer_id" in plan
     assert "planned_revisits_status_due" not in plan
+
+
+async def test_a_pulls_statements_are_planned_for_their_arguments_on_postgresql(database: Any) -> None:
+    """PostgreSQL may keep one generic plan for a prepared statement after its fifth run; for
+    the last page of a small bucket that plan read every other bucket's rows through the
+    ``seq`` index (70-110 ms instead of 5-13 ms, docs/benchmarks.md). In a pull's snapshot
+    the setting that plans each run for its arguments holds, and only there."""
+    from server.sync.store import PiccoloSyncStore
+
+    if db.is_sqlite():
+        pytest.skip("SQLite plans every statement for its arguments")
+    async with PiccoloSyncStore().read():
+        inside = await db.run_sql("SHOW plan_cache_mode", ())
+        isolation = await db.run_sql("SHOW transaction_isolation", ())
+    async with db.read_transaction():
+        outside = await db.run_sql("SHOW plan_cache_mode", ())
+    assert next(iter(inside[0].values())) == "force_custom_plan"
+    assert next(iter(isolation[0].values())) == "repeatable read"
+    assert next(iter(outside[0].values())) == "auto"
