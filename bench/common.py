@@ -29,6 +29,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PEERS = BENCH / "peers"
+DOC = ROOT / "docs" / "benchmarks.md"  # where the runs append their tables
 VENV_BIN = ROOT / ".venv" / "bin"
 PG_URL = os.environ.get("REVISIT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -35,13 +35,11 @@ import httpx
 
 from bench import data, peers
 from bench import revisit as rv
-from bench.common import ROOT, Timing, git_commit, machine_facts, measure, scratch_dir, utc_now
+from bench.common import DOC, ROOT, Timing, git_commit, machine_facts, measure, scratch_dir, utc_now
 from bench.floor import read_floor
 from bench.load import LoadResult, run_load
 
-DOC = ROOT / "docs" / "benchmarks.md"
 SVG = ROOT / "docs" / "benchmarks-curves.svg"
-PEER_REP = "9a8b7c6d-0000-4000-8000-00000000beef"  # the peers' records belong to this rep, as in bench.run
 PAGE = 500
 REVISIT_SQLITE, REVISIT_PG = "Revisit (SQLite WAL)", "Revisit (PostgreSQL)"
 FLOOR, POUCH, RXDB = "floor: SQLite + msgspec", "pouchdb-server (memory)", "rxdb-server (memory)"
@@ -93,7 +91,7 @@ async def _pouch(sizes: list[int], work: Path, curve: Curve) -> None:
             for size in sizes:
                 db = f"curve{size}"
                 srv.create_db(db)
-                srv.seed(db, data.records(size, PEER_REP))
+                srv.seed(db, data.records(size, data.PEER_REP))
 
                 async def pull(db: str = db, size: int = size) -> None:
                     n, _, _ = await peers.pouch_changes_pull(client, srv.db_url(db), PAGE)
@@ -111,7 +109,7 @@ async def _rxdb(sizes: list[int], work: Path, curve: Curve) -> None:
     async with httpx.AsyncClient(timeout=600) as client:
         for size in sizes:
             seed = work / f"rxdb{size}.ndjson"
-            data.write_ndjson(seed, data.records(size, PEER_REP))
+            data.write_ndjson(seed, data.records(size, data.PEER_REP))
             srv = peers.RxdbServer(seed)
             try:
                 async def pull(srv: peers.RxdbServer = srv, size: int = size) -> None:

@@ -34,6 +34,9 @@ GIFTS = (
 )
 
 
+PEER_REP = "9a8b7c6d-0000-4000-8000-00000000beef"  # the peers' records belong to this rep
+
+
 def record_id(i: int, salt: str = "visit") -> str:
     return str(uuid.uuid5(NAMESPACE, f"{salt}:{i}"))
 

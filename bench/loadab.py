@@ -19,22 +19,8 @@ import sys
 from pathlib import Path
 
 from bench import revisit as rv
-from bench.common import ROOT, VENV_BIN, Proc, free_port, scratch_dir
+from bench.common import ROOT, scratch_dir
 from bench.load import run_load
-
-
-def _serve(database: rv.Database, work: Path, code: Path) -> tuple[Proc, str]:
-    """``revisit serve`` with ``code``'s ``server`` and ``sync`` packages (first on the path)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {"DATABASE_URL": database.url, "REVISIT_DATA_DIR": str(work), "REVISIT_RUN_SCHEDULER": "0",
-           "REVISIT_LOGIN_RATE_PER_MINUTE": "1000000", "REVISIT_SYNC_RATE_PER_MINUTE": "1000000",
-           "PYTHONPATH": str(code)}
-    argv = [str(VENV_BIN / "python"), "-m", "server.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning"]
-    proc = Proc(f"loadab-{code.name}", argv, cwd=code, env=env)
-    proc.wait_http(base + "/api/health", timeout=180)
-    return proc, base
 
 
 async def _main(args: argparse.Namespace, work: Path, checkouts: list[Path]) -> None:
@@ -50,11 +36,11 @@ async def _main(args: argparse.Namespace, work: Path, checkouts: list[Path]) -> 
         p99: dict[Path, list[float]] = {c: [] for c in checkouts}
         for k in range(args.rounds):
             for code in checkouts if k % 2 == 0 else checkouts[::-1]:
-                proc, base = _serve(database, work, code)
+                server = rv.RevisitServer(database, work, "loadab", code=code)
                 try:
-                    r = await run_load(base, reps, 20, args.seconds, 1.0, proc.proc.pid, 2)
+                    r = await run_load(server.base, reps, 20, args.seconds, 1.0, server.proc.proc.pid, 2)
                 finally:
-                    proc.stop()
+                    server.stop()
                 push = r.by_endpoint.get("push", {})
                 p99[code].append(r.p99)
                 print(f"{code}: {r.rps:.0f} req/s, p50 {r.p50:.0f} / p95 {r.p95:.0f} / p99 {r.p99:.0f} ms, "

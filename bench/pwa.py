@@ -46,16 +46,14 @@ import httpx
 
 from bench import data, peers
 from bench import revisit as rv
-from bench.common import PEERS, ROOT, git_commit, machine_facts, scratch_dir, utc_now
+from bench.common import DOC, PEERS, ROOT, git_commit, machine_facts, scratch_dir, utc_now
 
-DOC = ROOT / "docs" / "benchmarks.md"
 DIST = ROOT / "pwa" / "dist"
 CHROMIUM = os.environ.get("REVISIT_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 POUCH_LABEL = "PouchDB 9.0.0 in Chromium"
-POUCH_REP = "9a8b7c6d-0000-4000-8000-00000000beef"  # the records of the rep, as in bench.run
 
 # the rows of the rep's bucket in the replica (every replica table, by the `_b` index)
 COUNT_JS = """async (bucket) => {
@@ -190,7 +188,7 @@ def run(args: argparse.Namespace) -> str:
             if args.pouch:
                 pouch = peers.PouchServer(work / "pouch", in_memory=True)
                 pouch.create_db("visits")
-                pouch.seed("visits", data.records(args.records, POUCH_REP))
+                pouch.seed("visits", data.records(args.records, data.PEER_REP))
             from playwright.sync_api import sync_playwright
 
             token = httpx.post(servers[0].base + "/api/auth/login",

@@ -303,7 +303,9 @@ async def analyze(database: Database) -> None:
 class RevisitServer:
     """``revisit serve`` on 127.0.0.1 (migrations run at start; scheduler off)."""
 
-    def __init__(self, database: Database, workdir: Path, name: str = "revisit", static_dir: Path | None = None) -> None:
+    def __init__(self, database: Database, workdir: Path, name: str = "revisit", static_dir: Path | None = None,
+                 code: Path | None = None) -> None:
+        """``code``: another checkout whose ``server`` and ``sync`` packages to serve (first on the path)."""
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = {
@@ -313,10 +315,11 @@ class RevisitServer:
             "REVISIT_LOGIN_RATE_PER_MINUTE": "1000000",  # the bench logs 200 reps in from one address
             "REVISIT_SYNC_RATE_PER_MINUTE": "1000000",  # a 100k initial sync is 200 pages a run (still counted)
             **({"REVISIT_STATIC_DIR": str(static_dir)} if static_dir is not None else {}),  # the PWA it serves
+            **({"PYTHONPATH": str(code)} if code is not None else {}),
         }
-        argv = [str(VENV_BIN / "revisit"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "warning"]
-        self.proc = Proc(f"{name}-{database.kind}", argv, cwd=workdir, env=env)
+        command = [str(VENV_BIN / "revisit")] if code is None else [str(VENV_BIN / "python"), "-m", "server.cli"]
+        argv = [*command, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        self.proc = Proc(f"{name}-{database.kind}", argv, cwd=code or workdir, env=env)
         self.proc.wait_http(self.base + "/api/health", timeout=180)
 
     def stop(self) -> None:

@@ -29,13 +29,11 @@ import zstandard
 
 from bench import data, peers
 from bench import revisit as rv
-from bench.common import ROOT, Timing, machine_facts, measure, now_ms, scratch_dir
+from bench.common import DOC, ROOT, Timing, machine_facts, measure, now_ms, scratch_dir
 from bench.floor import read_floor, write_floor
 from bench.load import LoadResult, run_load
 from server.compression import ZSTD_LEVEL
 
-DOC = ROOT / "docs" / "benchmarks.md"
-PEER_REP = "9a8b7c6d-0000-4000-8000-00000000beef"  # the peers' records belong to this rep
 MEMORY_BIG = 100_000  # the big incremental database of a peer on memory storage
 
 ZSTD = zstandard.ZstdCompressor(level=ZSTD_LEVEL)  # the server's own setting
@@ -127,7 +125,7 @@ class Report:
 
 
 def _docs(n: int, salt: str) -> list[dict[str, Any]]:
-    return list(data.records(n, PEER_REP, 100, salt))
+    return list(data.records(n, data.PEER_REP, 100, salt))
 
 
 async def pouch_phase(cfg: Config, rep: Report, files: dict[str, Path], in_memory: bool) -> None:
@@ -140,7 +138,7 @@ async def pouch_phase(cfg: Config, rep: Report, files: dict[str, Path], in_memor
                 for size in cfg.initial:
                     db = f"visits{size}"
                     srv.create_db(db)
-                    srv.seed(db, data.records(size, PEER_REP))
+                    srv.seed(db, data.records(size, data.PEER_REP))
                     runs = cfg.runs if size <= 10_000 else cfg.runs_big
                     if size <= 10_000 or not in_memory:  # the PouchDB client needs minutes per 100k run
                         out = peers.node_client({"mode": "pouch-pull", "url": srv.db_url(db), "batch": cfg.page,
@@ -188,10 +186,10 @@ async def pouch_phase(cfg: Config, rep: Report, files: dict[str, Path], in_memor
                 # incremental pull of 100 new docs, with small_db and then big docs in the database
                 big = cfg.peer_big if not in_memory else min(cfg.peer_big, MEMORY_BIG)  # seeded through HTTP
                 srv.create_db("inc")
-                srv.seed("inc", data.records(cfg.small_db, PEER_REP, 100, "inc"))
+                srv.seed("inc", data.records(cfg.small_db, data.PEER_REP, 100, "inc"))
                 await _pouch_incremental(cfg, rep, client, srv.db_url("inc"), system, cfg.small_db)
                 t0 = time.monotonic()
-                srv.seed("inc", (d for i, d in enumerate(data.records(big, PEER_REP, 100, "inc")) if i >= cfg.small_db))
+                srv.seed("inc", (d for i, d in enumerate(data.records(big, data.PEER_REP, 100, "inc")) if i >= cfg.small_db))
                 rep.notes.append(f"{system}: grew the incremental database to {big:,} docs via _bulk_docs "
                                  f"in {time.monotonic() - t0:.0f} s")
                 await _pouch_incremental(cfg, rep, client, srv.db_url("inc"), system, big)
@@ -566,13 +564,13 @@ def write_inputs(cfg: Config, work: Path) -> dict[str, Path]:
     files: dict[str, Path] = {}
     for size in cfg.initial:
         files[f"initial{size}"] = work / f"initial{size}.ndjson"
-        data.write_ndjson(files[f"initial{size}"], data.records(size, PEER_REP))
+        data.write_ndjson(files[f"initial{size}"], data.records(size, data.PEER_REP))
     files["push"] = work / "push.ndjson"
-    data.write_ndjson(files["push"], data.records(cfg.push_n, PEER_REP, 100, "node-push"))
+    data.write_ndjson(files["push"], data.records(cfg.push_n, data.PEER_REP, 100, "node-push"))
     files["inc_small"] = work / "inc_small.ndjson"
-    data.write_ndjson(files["inc_small"], data.records(cfg.small_db, PEER_REP, 100, "inc"))
+    data.write_ndjson(files["inc_small"], data.records(cfg.small_db, data.PEER_REP, 100, "inc"))
     files["inc_big_memory"] = work / "inc_big_memory.ndjson"
-    data.write_ndjson(files["inc_big_memory"], data.records(min(cfg.peer_big, MEMORY_BIG), PEER_REP, 100, "inc"))
+    data.write_ndjson(files["inc_big_memory"], data.records(min(cfg.peer_big, MEMORY_BIG), data.PEER_REP, 100, "inc"))
     return files
 
 

@@ -132,7 +132,7 @@ async def test_sign_ins_during_a_long_write_wait_for_it_rather_than_fail_busy(
     process (``db.write_transaction``). Outside that queue it waited in SQLite's own busy
     handler, which is unfair, and one of 400 simultaneous sign-ins got 503 "busy" after
     its 30 s. Here SQLite's wait is cut to 0.2 s and a write holds the database for 0.6 s;
-    then the sign-ins logout and the refresh are all answered."""
+    then the sign-ins, the logout and the refresh are all answered."""
     import asyncio
 
     from server import db
