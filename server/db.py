@@ -165,12 +165,35 @@ def postgres_config(url: str) -> dict[str, Any]:
     return config
 
 
+class _QueuedSQLiteEngine(SQLiteEngine):
+    """Piccolo's SQLite engine, except that a query outside a transaction runs in one of
+    this module's: a ``SELECT`` in a bare ``read_transaction`` (a pooled connection, no
+    BEGIN), any other statement in ``write_transaction``. Piccolo would run it on a new
+    connection of its own, and a write there waits for the write lock in SQLite's busy
+    handler, past this process's queue of writers: one of 400 simultaneous sign-ins
+    failed "busy" that way after 30 s, when each call site had to remember the queue.
+    ``PRAGMA`` statements (``journal_mode`` cannot change inside a transaction) run as
+    Piccolo runs them."""
+
+    async def _run_in_new_connection(
+        self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
+    ) -> Any:
+        head = query.lstrip()[:6].upper()
+        if head == "PRAGMA":
+            return await super()._run_in_new_connection(query, args, query_type, table)
+        unit = read_transaction(snapshot=False) if head == "SELECT" else write_transaction()
+        async with unit as tx:
+            return await self._run_in_existing_connection(
+                connection=tx.connection, query=query, args=args, query_type=query_type, table=table
+            )
+
+
 def make_engine(settings: Settings) -> Engine:
     if settings.is_postgres:
         return PostgresEngine(config=postgres_config(settings.database_url))
     path = settings.sqlite_path
     path.parent.mkdir(parents=True, exist_ok=True)
-    return SQLiteEngine(path=str(path), timeout=30)
+    return _QueuedSQLiteEngine(path=str(path), timeout=30)
 
 
 def all_tables() -> list[Any]:

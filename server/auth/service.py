@@ -23,17 +23,16 @@ async def _issue(
     user: CurrentUser, key: str, settings: Settings, now: datetime, device_id: str | None
 ) -> TokenPair:
     refresh = new_refresh_token()
-    async with write_transaction():  # in turn with the process's other writes (server/db.py)
-        await RefreshToken.insert(
-            RefreshToken(
-                id=uuid4(),
-                user_id=user.id,
-                token_hash=hash_refresh(refresh),
-                device_id=device_id,
-                created_at=now,
-                expires_at=now + timedelta(days=settings.refresh_token_days),
-            )
+    await RefreshToken.insert(
+        RefreshToken(
+            id=uuid4(),
+            user_id=user.id,
+            token_hash=hash_refresh(refresh),
+            device_id=device_id,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.refresh_token_days),
         )
+    )
     return TokenPair(
         access_token=encode_access(key, user.id, user.token_version, settings.access_token_minutes, now),
         refresh_token=refresh,
@@ -80,8 +79,7 @@ async def logout(token: str | None, user: CurrentUser, now: datetime) -> None:
     )
     if token:
         query = query.where(RefreshToken.token_hash == hash_refresh(token))
-    async with write_transaction():
-        await query
+    await query
 
 
 async def revoke_all(user_id: object, now: datetime) -> None:

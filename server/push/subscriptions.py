@@ -107,13 +107,11 @@ async def for_users(user_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
 
 
 async def drop(subscription_id: uuid.UUID) -> None:
-    async with write_transaction():
-        await PushSubscription.delete().where(PushSubscription.id == subscription_id)
+    await PushSubscription.delete().where(PushSubscription.id == subscription_id)
 
 
 async def mark_success(subscription_ids: list[uuid.UUID], now: datetime) -> None:
     if subscription_ids:
-        async with write_transaction():
-            await PushSubscription.update({PushSubscription.last_success_at: now}).where(
-                PushSubscription.id.is_in(subscription_ids)
-            )
+        await PushSubscription.update({PushSubscription.last_success_at: now}).where(
+            PushSubscription.id.is_in(subscription_ids)
+        )

@@ -129,30 +129,18 @@ async def test_sign_ins_during_a_long_write_wait_for_it_rather_than_fail_busy(
 ) -> None:
     """Many phones signing in at once, while other writes hold the database: each sign-in
     writes its refresh token, and on SQLite that write must queue behind the others in the
-    process (``db.write_transaction``). Outside that queue it waited in SQLite's own busy
+    process (the engine queues any write outside a transaction, ``server/db.py``). Outside
+    that queue it waited in SQLite's own busy
     handler, which is unfair, and one of 400 simultaneous sign-ins got 503 "busy" after
     its 30 s. Here SQLite's wait is cut to 0.2 s and a write holds the database for 0.6 s;
     then the sign-ins, the logout and the refresh are all answered."""
     import asyncio
 
     from server import db
-    from server.tables import ServerSetting
+    from tests.server.holding import HELD, a_long_write
 
-    current = db.engine()
-    if db.is_sqlite():
-        monkeypatch.setitem(current.connection_kwargs, "timeout", 0.2)
     first = (await client.post("/api/auth/login", json={"username": "rob", "password": PASSWORD})).json()
-    holding, release = asyncio.Event(), asyncio.Event()
-
-    async def long_write() -> None:
-        async with db.write_transaction():
-            await ServerSetting.insert(ServerSetting(key="test-long-write", value="x"))
-            holding.set()
-            await release.wait()
-
-    holder = asyncio.create_task(long_write())
-    await holding.wait()
-    try:
+    async with a_long_write(monkeypatch, "test-long-write"):
         calls = [
             *(client.post("/api/auth/login", json={"username": name, "password": PASSWORD}) for name in ("rob", "sam")),
             client.post("/api/auth/refresh", json={"refresh_token": first["refresh_token"]}),
@@ -160,13 +148,10 @@ async def test_sign_ins_during_a_long_write_wait_for_it_rather_than_fail_busy(
                         headers={"authorization": f"Bearer {first['access_token']}"}),
         ]
         answers = [asyncio.ensure_future(c) for c in calls]
-        await asyncio.sleep(0.6)  # three times SQLite's own wait
+        await asyncio.sleep(HELD)
         if db.is_sqlite():  # one writer at a time: they wait for the write holding the database
             early = [a.result().status_code for a in answers if a.done()]
             assert early == [], f"answered while another write held the database: {early}"
-    finally:
-        release.set()
-        await holder
     statuses = [(await a).status_code for a in answers]
     assert statuses[:2] == [200, 200]
     assert statuses[2] in (200, 401)  # refresh and logout race for the same token; neither is busy
