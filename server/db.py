@@ -166,23 +166,21 @@ def postgres_config(url: str) -> dict[str, Any]:
 
 
 class _QueuedSQLiteEngine(SQLiteEngine):
-    """Piccolo's SQLite engine, except that a query outside a transaction runs in one of
-    this module's: a ``SELECT`` in a bare ``read_transaction`` (a pooled connection, no
-    BEGIN), any other statement in ``write_transaction``. Piccolo would run it on a new
-    connection of its own, and a write there waits for the write lock in SQLite's busy
-    handler, past this process's queue of writers: one of 400 simultaneous sign-ins
-    failed "busy" that way after 30 s, when each call site had to remember the queue.
-    ``PRAGMA`` statements (``journal_mode`` cannot change inside a transaction) run as
-    Piccolo runs them."""
+    """Piccolo's SQLite engine, except that a write made outside a transaction runs in
+    ``write_transaction``. Piccolo would run it on a new connection of its own, where it
+    waits for the write lock in SQLite's busy handler, past this process's queue of
+    writers: one of 400 simultaneous sign-ins failed "busy" that way after 30 s, when
+    each call site had to remember the queue. A ``SELECT`` (WAL readers take no lock)
+    and a ``PRAGMA`` (``journal_mode`` cannot change inside a transaction) run as Piccolo
+    runs them, on their connection's thread: a long report's query must not hold the
+    event loop, as a read transaction's inline statements would."""
 
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: Any = None
     ) -> Any:
-        head = query.lstrip()[:6].upper()
-        if head == "PRAGMA":
+        if query.lstrip()[:6].upper() in ("SELECT", "PRAGMA"):
             return await super()._run_in_new_connection(query, args, query_type, table)
-        unit = read_transaction(snapshot=False) if head == "SELECT" else write_transaction()
-        async with unit as tx:
+        async with write_transaction() as tx:
             return await self._run_in_existing_connection(
                 connection=tx.connection, query=query, args=args, query_type=query_type, table=table
             )

@@ -67,8 +67,8 @@ async def test_a_piccolo_query_outside_a_transaction_queues_with_the_writers(dat
     delete) takes its turn behind the process's other writers, as ``write_transaction``
     does, instead of waiting in SQLite's busy handler on a connection of its own: there it
     failed "database is locked" once the busy timeout passed (here cut to 0.2 s, while a
-    write holds the database for three times that). A read outside a transaction is
-    answered meanwhile, from the last committed state."""
+    write holds the database for three times that). A read outside a transaction does not
+    wait: it is answered meanwhile, from the last committed state."""
     from server.tables import ServerSetting
     from tests.server.holding import HELD, a_long_write
 
