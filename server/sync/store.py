@@ -309,8 +309,8 @@ def _changes_sql(bucket: str, after: int, upto: int, limit: int) -> tuple[str, l
     # SQLite: ``+col``, the values as stored (UUID text, integers), as in ``_select``
     postgres = isinstance(SyncCounter._meta.db, PostgresEngine)
     plus = "" if postgres else "+"
+    where, order, args = _seq_range(column, key_value, after, upto)  # the same for every table
     for i, table in enumerate(tables):
-        where, order, args = _seq_range(column, key_value, after, upto)
         branches.append(
             f"SELECT * FROM (SELECT '{table}' AS tbl, {plus}id AS id, {plus}seq AS v, 1 AS live, "
             f"{plus}deleted AS gone, {wire.KEPT} AS json FROM {table} WHERE {where} "

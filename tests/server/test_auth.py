@@ -130,9 +130,8 @@ async def test_sign_ins_during_a_long_write_wait_for_it_rather_than_fail_busy(
     """Many phones signing in at once, while other writes hold the database: each sign-in
     writes its refresh token, and on SQLite that write must queue behind the others in the
     process (the engine queues any write outside a transaction, ``server/db.py``). Outside
-    that queue it waited in SQLite's own busy
-    handler, which is unfair, and one of 400 simultaneous sign-ins got 503 "busy" after
-    its 30 s. Here SQLite's wait is cut to 0.2 s and a write holds the database for 0.6 s;
+    that queue it waited in SQLite's own busy handler, which is unfair, and one of 400
+    simultaneous sign-ins got 503 "busy" after its 30 s. Here SQLite's wait is cut to 0.2 s and a write holds the database for 0.6 s;
     then the sign-ins, the logout and the refresh are all answered."""
     import asyncio
 

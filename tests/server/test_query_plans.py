@@ -84,9 +84,7 @@ async def test_a_small_buckets_last_page_reads_only_its_own_rows_under_any_plan(
         assert "SEARCH visits USING INDEX visits_owner_seq ((owner_id,seq)>(?,?) AND (owner_id,seq)<(?,?))" in plan
         assert "sync_removals_bucket_seq ((bucket,seq)>(?,?)" in plan
     else:
-        numbered = sql
-        for n in range(1, len(args) + 1):
-            numbered = numbered.replace("{}", f"${n}", 1)
+        numbered = db._compiled(sql, "postgres")  # ``{}`` to ``$n``, as ``run_sql`` sends it
         literals = ", ".join(str(a) if isinstance(a, int) else f"'{a}'" for a in args)
         async with db.read_transaction():
             await db.run_sql("SET LOCAL plan_cache_mode = force_generic_plan", ())
